@@ -1,0 +1,201 @@
+"""Confound selection and signal cleaning through nilearn, identical for both sessions."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ConfoundsError, InputError
+from core.settings import DenoiseSettings
+
+__all__ = ["CleanedSignals", "clean_signals", "select_confounds"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class CleanedSignals:
+    """Denoised signals of one session.
+
+    Attributes
+    ----------
+    signals : ndarray, shape (n_kept, n_signals)
+        Cleaned signals of the kept (not scrubbed) volumes.
+    sample_mask : ndarray of int
+        Indices of the kept volumes in the original series.
+    n_volumes : int
+        Number of volumes before scrubbing.
+    """
+
+    signals: np.ndarray
+    sample_mask: np.ndarray
+    n_volumes: int
+
+    @property
+    def n_kept(self) -> int:
+        """Number of volumes kept after scrubbing."""
+        return int(self.sample_mask.size)
+
+
+def select_confounds(
+    confounds_path: Path | None,
+    n_volumes: int,
+    settings: DenoiseSettings,
+    strategy: str,
+) -> tuple[pd.DataFrame | None, np.ndarray | None]:
+    """Select nuisance regressors with nilearn's ``load_confounds_strategy``.
+
+    Parameters
+    ----------
+    confounds_path : Path or None
+        fMRIPrep confounds table (``desc-confounds_timeseries.tsv`` or the older
+        ``desc-confounds_regressors.tsv``) with its JSON when present.
+    n_volumes : int
+        Volumes in the BOLD series; the table must have one row per volume.
+    settings : DenoiseSettings
+        ``gsr`` and ``band_pass`` are honoured here.
+    strategy : str
+        The resolved preset (never ``None``).
+
+    Returns
+    -------
+    confounds : DataFrame or None
+        Regressors, or ``None`` for strategy ``none``.
+    sample_mask : ndarray or None
+        Kept volume indices when scrubbing removed volumes, else ``None``.
+
+    Raises
+    ------
+    ConfoundsError
+        Missing table, wrong number of rows, or columns the strategy needs.
+    """
+    if strategy == "none":
+        return None, None
+    if confounds_path is None:
+        raise ConfoundsError(
+            f"the '{strategy}' strategy needs an fMRIPrep confounds table "
+            "(desc-confounds_timeseries.tsv); none was found or given. "
+            "Give one, or choose the strategy 'none'"
+        )
+    from nilearn.interfaces.fmriprep import load_confounds_strategy
+
+    kwargs = {"global_signal": "basic"} if settings.gsr else {}
+    with tempfile.TemporaryDirectory(prefix="prepost-confounds-") as staging:
+        # nilearn finds the table by fMRIPrep file names next to the image; stage
+        # copies under canonical names so any user-named table works too.
+        stage = Path(staging)
+        fake_bold = stage / "sub-x_task-rest_desc-preproc_bold.nii.gz"
+        shutil.copyfile(confounds_path, stage / "sub-x_task-rest_desc-confounds_timeseries.tsv")
+        sidecar = confounds_path.with_suffix(".json")
+        if sidecar.is_file():
+            shutil.copyfile(sidecar, stage / "sub-x_task-rest_desc-confounds_timeseries.json")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                confounds, sample_mask = load_confounds_strategy(
+                    str(fake_bold), denoise_strategy=strategy, **kwargs
+                )
+        except (ValueError, KeyError) as exc:
+            raise ConfoundsError(
+                f"the '{strategy}' strategy cannot use this table: {exc}".replace("\n", " "),
+                confounds_path,
+            ) from exc
+        except (OSError, pd.errors.ParserError) as exc:
+            raise ConfoundsError(f"expected a readable TSV table ({exc})", confounds_path) from exc
+    if len(confounds) != n_volumes:
+        raise ConfoundsError(
+            f"expected {n_volumes} rows (one per volume), found {len(confounds)}", confounds_path
+        )
+    if settings.band_pass is not None:
+        # The Butterworth high-pass replaces fMRIPrep's discrete cosine regressors.
+        confounds = confounds.loc[:, ~confounds.columns.str.startswith("cosine")]
+    if not np.isfinite(confounds.to_numpy(dtype=float)).all():
+        raise ConfoundsError("expected finite confound values, found NaN or Inf", confounds_path)
+    return confounds, sample_mask
+
+
+def clean_signals(
+    signals: np.ndarray,
+    tr: float,
+    confounds: pd.DataFrame | np.ndarray | None,
+    sample_mask: np.ndarray | None,
+    settings: DenoiseSettings,
+    *,
+    source: str = "",
+) -> CleanedSignals:
+    """Detrend, regress confounds, censor and band-pass with ``nilearn.signal.clean``.
+
+    Parameters
+    ----------
+    signals : ndarray, shape (n_volumes, n_signals)
+        Raw signals (ROI means or voxels).
+    tr : float
+        Repetition time in seconds.
+    confounds : DataFrame, ndarray or None
+        Nuisance regressors, one row per volume.
+    sample_mask : ndarray or None
+        Indices of volumes to keep.
+    settings : DenoiseSettings
+        Filtering, detrending and the minimum number of kept volumes.
+    source : str
+        Session name for error messages.
+
+    Returns
+    -------
+    CleanedSignals
+
+    Raises
+    ------
+    InputError
+        Fewer volumes left than ``settings.min_volumes``.
+    """
+    from nilearn import signal
+
+    n_volumes = signals.shape[0]
+    kept = np.arange(n_volumes) if sample_mask is None else np.asarray(sample_mask, dtype=int)
+    if kept.size < settings.min_volumes:
+        raise InputError(
+            f"{source}: expected at least {settings.min_volumes} volumes after scrubbing, "
+            f"found {kept.size} of {n_volumes}"
+        )
+    low_pass = high_pass = None
+    if settings.band_pass is not None:
+        high_pass, low_pass = settings.band_pass
+        nyquist = 0.5 / tr
+        if low_pass >= nyquist:
+            log.warning("low-pass %.3g Hz >= Nyquist %.3g Hz: not applied", low_pass, nyquist)
+            low_pass = None
+        high_pass = high_pass or None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            cleaned = _clean(signal, signals, confounds, sample_mask, kept, settings,
+                             low_pass, high_pass, tr)
+        except ValueError as exc:
+            if "padlen" in str(exc):
+                raise InputError(
+                    f"{source}: band-pass filtering needs more volumes than the {kept.size} "
+                    "kept; use no filter (--no-filter) or a longer scan"
+                ) from exc
+            raise InputError(f"{source}: signal cleaning failed: {exc}") from exc
+    return CleanedSignals(signals=cleaned, sample_mask=kept, n_volumes=n_volumes)
+
+
+def _clean(signal, signals, confounds, sample_mask, kept, settings, low_pass, high_pass, tr):
+    return signal.clean(
+        signals,
+        confounds=None if confounds is None else np.asarray(confounds, dtype=float),
+        sample_mask=None if sample_mask is None else kept,
+        detrend=settings.detrend,
+        standardize=False,
+        low_pass=low_pass,
+        high_pass=high_pass,
+        t_r=tr,
+    )

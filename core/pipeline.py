@@ -1,0 +1,248 @@
+"""Run one pre/post comparison: mask, extract, denoise, correlate.
+
+Every step is applied identically to both sessions. Long work reports through
+a ``progress(fraction, message)`` callback; the callback may raise
+:class:`core.errors.AnalysisCancelled` to stop the run between steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.atlases import load_atlas
+from core.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
+from core.denoise import clean_signals, select_confounds
+from core.errors import InputError
+from core.extract import brain_mask_for, masked_voxels, roi_weights
+from core.inputs import PatientInputs
+from core.results import Comparison, RoiSet, SessionConnectivity
+from core.scan import BoldScan, read_nifti, same_grid
+from core.settings import AnalysisSettings
+from core.timeseries_table import network_from_roi_name
+
+__all__ = ["ProgressCallback", "analysis_mask", "resolve_strategy", "run_comparison"]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    log.debug("%3.0f%% %s", 100 * fraction, message)
+
+
+def resolve_strategy(inputs: PatientInputs, settings: AnalysisSettings) -> tuple[str, list[str]]:
+    """Return the denoising preset to apply and any warning about the choice.
+
+    Parameters
+    ----------
+    inputs : PatientInputs
+    settings : AnalysisSettings
+
+    Returns
+    -------
+    strategy : str
+    warnings : list of str
+    """
+    requested = settings.denoise.strategy
+    if not inputs.is_image_based:
+        if requested not in (None, "none"):
+            raise InputError(
+                f"expected --strategy none for pre-extracted time series (their confounds "
+                f"are not available), got '{requested}'"
+            )
+        if settings.denoise.gsr:
+            raise InputError("global signal regression needs voxel data, not ROI time series")
+        return "none", []
+    assert inputs.pre_scan is not None and inputs.post_scan is not None
+    have = inputs.pre_scan.confounds is not None and inputs.post_scan.confounds is not None
+    if requested is None:
+        if have:
+            return "simple", []
+        return "none", ["no confounds tables: only detrending and filtering were applied "
+                        "(strategy 'none'); motion is not regressed out"]
+    return requested, []
+
+
+def analysis_mask(inputs: PatientInputs) -> np.ndarray:
+    """Brain mask shared by both sessions.
+
+    The intersection of the sessions' own brain masks when both are given,
+    else nilearn's MNI152 brain mask on the data grid.
+
+    Parameters
+    ----------
+    inputs : PatientInputs
+        Image-based inputs.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    pre, post = inputs.pre_scan, inputs.post_scan
+    assert pre is not None and post is not None
+    if pre.mask is not None and post.mask is not None:
+        masks = [_mask_on_grid(m, pre) for m in (pre.mask, post.mask)]
+        mask = masks[0] & masks[1]
+    else:
+        mask = brain_mask_for(pre.img)
+    if not mask.any():
+        raise InputError("expected a brain mask overlapping the images, found an empty mask")
+    return mask
+
+
+def _mask_on_grid(path, scan: BoldScan) -> np.ndarray:
+    from nilearn.image import resample_to_img
+
+    img = read_nifti(path)
+    if len(img.shape) != 3:
+        raise InputError(f"expected a 3D brain mask, found shape {img.shape}", path)
+    if not same_grid(img, scan.img):
+        img = resample_to_img(img, scan.img, interpolation="nearest",
+                              force_resample=True, copy_header=True)
+    return np.asarray(img.dataobj) > 0
+
+
+def run_comparison(
+    inputs: PatientInputs,
+    settings: AnalysisSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> Comparison:
+    """Compute pre and post connectivity and their difference for one patient.
+
+    Parameters
+    ----------
+    inputs : PatientInputs
+        From :func:`core.inputs.open_nifti_pair`, :func:`core.inputs.open_fmriprep`,
+        :func:`core.inputs.open_timeseries_pair` or :func:`core.demo.open_demo_patient`.
+    settings : AnalysisSettings, optional
+        Defaults to Schaefer 100 with automatic denoising.
+    progress : callable, optional
+        ``progress(fraction, message)``; may raise ``AnalysisCancelled``.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    InputError
+        When the data cannot be analysed; the message names the file.
+    """
+    settings = settings or AnalysisSettings()
+    report = progress or _no_progress
+    strategy, warnings = resolve_strategy(inputs, settings)
+    warnings = list(inputs.warnings) + warnings
+    if inputs.is_image_based:
+        rois, series, atlas = _image_timeseries(inputs, settings, strategy, report, warnings)
+    else:
+        rois, series, atlas = _table_timeseries(inputs, settings, report)
+    report(0.85, "Computing connectivity")
+    sessions = []
+    for label, (cleaned, n_volumes, tr) in zip(inputs.sessions, series, strict=True):
+        r = correlation_matrix(cleaned.signals)
+        partial = partial_correlation_matrix(cleaned.signals)
+        sessions.append(SessionConnectivity(
+            label=label, timeseries=cleaned.signals, sample_mask=cleaned.sample_mask,
+            n_volumes=n_volumes, tr=tr, r=r, z=fisher_z(r), partial_r=partial,
+        ))
+    report(1.0, "Done")
+    return Comparison(
+        subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
+        settings=settings, strategy=strategy, atlas=atlas, warnings=warnings,
+    )
+
+
+def _image_timeseries(inputs, settings, strategy, report, warnings):
+    pre, post = inputs.pre_scan, inputs.post_scan
+    report(0.02, "Loading atlas")
+    atlas = load_atlas(settings.atlas, settings.labels_table)
+    report(0.08, "Building brain mask")
+    mask = analysis_mask(inputs)
+    weights = roi_weights(atlas, mask, pre.affine)
+    raw = []
+    for i, scan in enumerate((pre, post)):
+        role = inputs.sessions[i]
+        report(0.15 + 0.3 * i, f"Reading {role} voxels")
+        voxels = masked_voxels(scan.img, mask)
+        bad = ~np.isfinite(voxels)
+        if bad.any():
+            n_bad = int(bad.any(axis=1).sum())
+            raise InputError(
+                f"expected finite values inside the brain mask, found NaN or Inf in {n_bad} "
+                "voxels", scan.path,
+            )
+        raw.append((weights.average(voxels), voxels.mean(axis=0) if settings.denoise.gsr else None))
+        del voxels
+    series = []
+    for i, scan in enumerate((pre, post)):
+        role = inputs.sessions[i]
+        report(0.6 + 0.1 * i, f"Denoising {role}")
+        roi_raw, global_signal = raw[i]
+        confounds, sample_mask = select_confounds(
+            scan.confounds, scan.n_volumes, settings.denoise, strategy
+        )
+        if global_signal is not None and strategy == "none":
+            confounds = pd.DataFrame({"global_signal": global_signal})
+        cleaned = clean_signals(roi_raw, scan.tr, confounds, sample_mask, settings.denoise,
+                                source=f"{role} ({scan.path.name})")
+        log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
+        series.append((cleaned, scan.n_volumes, scan.tr))
+    keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
+    dropped = atlas.n_rois - weights.kept.size
+    if dropped:
+        warnings.append(f"{dropped} ROIs of {atlas.title} have no voxel inside the brain mask")
+    index = weights.kept[keep]
+    for cleaned, _, _ in series:
+        cleaned.signals = cleaned.signals[:, keep]
+    rois = RoiSet(
+        names=[atlas.roi_names[k] for k in index],
+        networks=[atlas.networks[k] for k in index],
+        coords_mm=np.asarray(atlas.coords_mm)[index],
+        atlas_index=index,
+    )
+    return rois, series, atlas
+
+
+def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:
+    keep = np.ones(len(names), dtype=bool)
+    for cleaned, _, _ in series:
+        keep &= cleaned.signals.std(axis=0) > 1e-8 * (1 + np.abs(cleaned.signals).max())
+    if not keep.all():
+        flat = [names[i] for i in np.flatnonzero(~keep)]
+        warnings.append(
+            f"{len(flat)} ROIs have a constant signal and were left out: {', '.join(flat[:5])}"
+            + (" ..." if len(flat) > 5 else "")
+        )
+    if keep.sum() < 2:
+        raise InputError("expected at least 2 ROIs with a varying signal, found "
+                         f"{int(keep.sum())}")
+    return np.flatnonzero(keep)
+
+
+def _table_timeseries(inputs, settings, report):
+    denoise = settings.denoise
+    tr = inputs.table_tr or settings.tr
+    if denoise.band_pass is not None and tr is None:
+        raise InputError(
+            "expected a repetition time for band-pass filtering of time-series tables; "
+            "give --tr SECONDS or --no-filter"
+        )
+    series = []
+    for i, table in enumerate((inputs.pre_table, inputs.post_table)):
+        report(0.2 + 0.3 * i, f"Denoising {inputs.sessions[i]}")
+        cleaned = clean_signals(table.data, tr or 1.0, None, None, denoise,
+                        source=f"{inputs.sessions[i]} ({table.path.name})")
+        series.append((cleaned, table.data.shape[0], tr))
+    names = inputs.pre_table.roi_names
+    keep = _varying_rois(series, names, inputs.warnings)
+    for cleaned, _, _ in series:
+        cleaned.signals = cleaned.signals[:, keep]
+    rois = RoiSet(names=[names[k] for k in keep],
+                  networks=[network_from_roi_name(names[k]) for k in keep])
+    return rois, series, None
+

@@ -1,0 +1,131 @@
+"""The result of one pre/post comparison: the data model every view and export reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.atlases import Atlas
+from core.connectivity import network_blocks, roi_strength
+from core.settings import AnalysisSettings
+
+__all__ = ["Comparison", "RoiSet", "SessionConnectivity"]
+
+
+@dataclass(eq=False)
+class RoiSet:
+    """The ROIs of a comparison, in matrix order.
+
+    Attributes
+    ----------
+    names : list of str
+    networks : list of str
+        "" where the atlas defines no network.
+    coords_mm : ndarray or None, shape (n_rois, 3)
+        MNI centre of each ROI, when known.
+    atlas_index : ndarray or None
+        Index of each ROI in the atlas (ROIs outside the brain are dropped).
+    """
+
+    names: list[str]
+    networks: list[str]
+    coords_mm: np.ndarray | None = None
+    atlas_index: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+@dataclass(eq=False)
+class SessionConnectivity:
+    """Connectivity of one session.
+
+    Attributes
+    ----------
+    label : str
+        Session label (``pre``, ``post``, or the BIDS session).
+    timeseries : ndarray, shape (n_kept, n_rois)
+        Denoised ROI signals of the kept volumes.
+    sample_mask : ndarray of int
+        Kept volume indices.
+    n_volumes : int
+        Volumes before scrubbing.
+    tr : float or None
+        Repetition time in seconds.
+    r, z, partial_r : ndarray, shape (n_rois, n_rois)
+        Pearson r, its Fisher z (zero diagonal), partial correlation.
+    """
+
+    label: str
+    timeseries: np.ndarray
+    sample_mask: np.ndarray
+    n_volumes: int
+    tr: float | None
+    r: np.ndarray
+    z: np.ndarray
+    partial_r: np.ndarray | None = None
+
+    @property
+    def n_kept(self) -> int:
+        """Volumes kept after scrubbing."""
+        return int(self.sample_mask.size)
+
+    @property
+    def strength(self) -> np.ndarray:
+        """Mean z of each ROI with all others."""
+        return roi_strength(self.z)
+
+
+@dataclass(eq=False)
+class Comparison:
+    """Pre and post connectivity of one patient and their difference.
+
+    Attributes
+    ----------
+    subject : str
+    rois : RoiSet
+    pre, post : SessionConnectivity
+    settings : AnalysisSettings
+    strategy : str
+        Denoising preset actually applied.
+    atlas : Atlas or None
+        The atlas (None for pre-extracted tables).
+    warnings : list of str
+        Everything the clinician should know about how the numbers were made.
+    """
+
+    subject: str
+    rois: RoiSet
+    pre: SessionConnectivity
+    post: SessionConnectivity
+    settings: AnalysisSettings
+    strategy: str
+    atlas: Atlas | None = None
+    warnings: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def delta_z(self) -> np.ndarray:
+        """Post minus pre Fisher z."""
+        return self.post.z - self.pre.z
+
+    @property
+    def delta_strength(self) -> np.ndarray:
+        """Post minus pre ROI strength."""
+        return self.post.strength - self.pre.strength
+
+    def network_table(self) -> pd.DataFrame:
+        """Mean z within and between networks, pre, post and post − pre.
+
+        Returns
+        -------
+        DataFrame
+            ``network_a, network_b, n_edges, z_pre, z_post, delta_z``.
+        """
+        return network_blocks(
+            {"z_pre": self.pre.z, "z_post": self.post.z, "delta_z": self.delta_z},
+            self.rois.networks,
+        )

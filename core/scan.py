@@ -1,0 +1,360 @@
+"""Loading and validating one preprocessed 4D BOLD scan.
+
+The loader is deliberately strict: a clinician must be told, before any
+number is computed, when a file is not a 4D NIfTI image in MNI space, when the
+repetition time is missing or implausible, or when pre and post scans do not
+share a grid.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from core.errors import InputError, InputFileError
+
+__all__ = [
+    "BoldScan",
+    "check_mni_space",
+    "load_bold",
+    "read_nifti",
+    "same_grid",
+]
+
+log = logging.getLogger(__name__)
+
+#: Bounding box of the MNI152 brain in millimetres (x, y, z minimum and maximum).
+MNI_BOX_MM = np.array([[-90.0, -126.0, -72.0], [90.0, 90.0, 108.0]])
+_SPACE_RE = re.compile(r"_space-([A-Za-z0-9]+)")
+
+
+@dataclass(eq=False)
+class BoldScan:
+    """One session's preprocessed BOLD run and its companion files.
+
+    Attributes
+    ----------
+    path : Path
+        The 4D NIfTI file.
+    img : nibabel.Nifti1Image
+        The image; its data are read lazily (memory-mapped for ``.nii``).
+    tr : float
+        Repetition time in seconds.
+    tr_source : str
+        ``"header"``, ``"sidecar"`` or ``"override"``.
+    sidecar : Path or None
+        BIDS JSON sidecar, when one was found.
+    mask : Path or None
+        Brain mask in the same space (fMRIPrep ``desc-brain_mask``).
+    confounds : Path or None
+        Confounds table (fMRIPrep ``desc-confounds_timeseries.tsv``).
+    warnings : list of str
+        Non-fatal problems found while loading, shown to the user.
+    """
+
+    path: Path
+    img: nib.Nifti1Image
+    tr: float
+    tr_source: str
+    sidecar: Path | None = None
+    mask: Path | None = None
+    confounds: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_volumes(self) -> int:
+        """Number of volumes (time points)."""
+        return int(self.img.shape[3])
+
+    @property
+    def grid_shape(self) -> tuple[int, int, int]:
+        """Spatial shape of the image."""
+        return tuple(int(n) for n in self.img.shape[:3])  # type: ignore[return-value]
+
+    @property
+    def affine(self) -> np.ndarray:
+        """Voxel-to-MNI-millimetre affine."""
+        return np.asarray(self.img.affine)
+
+
+def read_nifti(path: str | Path) -> nib.Nifti1Image:
+    """Open a NIfTI-1/2 file, decompressing ``.nii.gz`` with the fastest gzip available.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.nii`` or ``.nii.gz`` file.
+
+    Returns
+    -------
+    nibabel.Nifti1Image or nibabel.Nifti2Image
+        ``.nii`` files are memory-mapped; ``.nii.gz`` files are decompressed
+        into memory once (with ``isal`` when installed).
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, unreadable, truncated or not NIfTI.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError("file not found", path)
+    if path.is_dir():
+        raise InputFileError("expected a NIfTI file (.nii or .nii.gz), found a folder", path)
+    try:
+        with path.open("rb") as handle:
+            prefix = handle.read(540)
+            data = _gunzip(prefix + handle.read(), path) if prefix[:2] == b"\x1f\x8b" else b""
+    except OSError as exc:
+        raise InputFileError(f"cannot be read ({exc.strerror or exc})", path) from exc
+    header = data[:540] if data else prefix
+    version = _nifti_version(header)
+    if version == 0:
+        found = (
+            "a file too short to hold a NIfTI header"
+            if len(header) < 348
+            else "a file without the NIfTI magic string"
+        )
+        raise InputFileError(f"expected a NIfTI-1/2 image (.nii or .nii.gz), found {found}", path)
+    try:
+        if data:
+            klass = nib.Nifti2Image if version == 2 else nib.Nifti1Image
+            img = klass.from_bytes(data)
+        else:
+            img = nib.load(str(path), mmap=True)
+        expected = int(np.prod(img.shape)) * img.get_data_dtype().itemsize
+        available = (len(data) if data else path.stat().st_size) - int(img.dataobj.offset)
+    except Exception as exc:  # nibabel raises many types for corrupt headers
+        raise InputFileError(f"expected a readable NIfTI image, nibabel said: {exc}", path) from exc
+    if available < expected:
+        raise InputFileError(
+            f"the image is truncated: its header promises {expected} bytes of voxel data, "
+            f"the file holds {max(available, 0)}",
+            path,
+        )
+    return img  # type: ignore[return-value]
+
+
+def _nifti_version(header: bytes) -> int:
+    if len(header) >= 540 and header[4:8] in (b"n+2\x00", b"ni2\x00"):
+        return 2
+    if len(header) >= 348 and header[344:348] in (b"n+1\x00", b"ni1\x00"):
+        return 1
+    return 0
+
+
+def _gunzip(raw: bytes, path: Path) -> bytes:
+    try:
+        from isal import igzip
+
+        return igzip.decompress(raw)
+    except ImportError:  # pragma: no cover - isal is a declared dependency
+        pass
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        raise InputFileError(f"the gzip stream is damaged or truncated ({exc})", path) from exc
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputFileError(f"the gzip stream is damaged or truncated ({exc})", path) from exc
+
+
+def load_bold(
+    path: str | Path,
+    *,
+    tr: float | None = None,
+    sidecar: str | Path | None = None,
+    mask: str | Path | None = None,
+    confounds: str | Path | None = None,
+) -> BoldScan:
+    """Load a preprocessed 4D BOLD image and check it can be analysed.
+
+    Parameters
+    ----------
+    path : str or Path
+        4D NIfTI image in MNI space.
+    tr : float, optional
+        Repetition time in seconds; overrides header and sidecar.
+    sidecar : str or Path, optional
+        BIDS JSON sidecar; by default the ``.json`` next to the image is used.
+    mask, confounds : str or Path, optional
+        Companion brain mask and confounds table, recorded on the scan.
+
+    Returns
+    -------
+    BoldScan
+
+    Raises
+    ------
+    InputFileError
+        Missing, unreadable, truncated or non-NIfTI file.
+    InputError
+        Not 4D, fewer than 2 volumes, TR missing or not positive, or not in MNI space.
+    """
+    path = Path(path)
+    img = read_nifti(path)
+    shape = img.shape
+    if len(shape) == 5 and shape[4] == 1:
+        img = nib.Nifti1Image(np.asarray(img.dataobj)[..., 0], img.affine, img.header)
+        shape = img.shape
+    if len(shape) != 4:
+        raise InputError(
+            f"expected a 4D image (x, y, z, time), found a {len(shape)}D image of shape {shape}",
+            path,
+        )
+    if shape[3] < 2:
+        raise InputError(f"expected a time series, found {shape[3]} volume", path)
+    warnings: list[str] = []
+    sidecar_path = Path(sidecar) if sidecar is not None else _default_sidecar(path)
+    tr_value, tr_source = _repetition_time(img, path, tr, sidecar_path, warnings)
+    check_mni_space(img, path)
+    return BoldScan(
+        path=path,
+        img=img,
+        tr=tr_value,
+        tr_source=tr_source,
+        sidecar=sidecar_path,
+        mask=Path(mask) if mask is not None else None,
+        confounds=Path(confounds) if confounds is not None else None,
+        warnings=warnings,
+    )
+
+
+def _default_sidecar(path: Path) -> Path | None:
+    name = path.name
+    for ext in (".nii.gz", ".nii"):
+        if name.endswith(ext):
+            candidate = path.with_name(name[: -len(ext)] + ".json")
+            return candidate if candidate.is_file() else None
+    return None
+
+
+def _repetition_time(
+    img: nib.Nifti1Image,
+    path: Path,
+    override: float | None,
+    sidecar: Path | None,
+    warnings: list[str],
+) -> tuple[float, str]:
+    if override is not None:
+        if not np.isfinite(override) or override <= 0:
+            raise InputError(f"expected a positive repetition time in seconds, got {override}")
+        if override > 100:
+            raise InputError(
+                f"expected the repetition time in seconds, got {override} (milliseconds?)"
+            )
+        return float(override), "override"
+    if sidecar is not None:
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"expected a readable JSON sidecar ({exc})", sidecar) from exc
+        value = meta.get("RepetitionTime") if isinstance(meta, dict) else None
+        if isinstance(value, (int, float)) and value > 0:
+            if value > 100:
+                warnings.append(
+                    f"{sidecar.name}: RepetitionTime {value} looks like milliseconds; "
+                    f"using {value / 1000:g} s"
+                )
+                return float(value) / 1000.0, "sidecar"
+            return float(value), "sidecar"
+    raw = float(img.header["pixdim"][4])
+    units = img.header.get_xyzt_units()[1]
+    if not np.isfinite(raw) or raw <= 0:
+        raise InputError(
+            "expected a repetition time in the header (pixdim[4]) or a JSON sidecar with "
+            f"RepetitionTime, found {raw:g} and no sidecar; give it with --tr",
+            path,
+        )
+    if units == "msec":
+        return raw / 1000.0, "header"
+    if units == "usec":
+        return raw / 1e6, "header"
+    if raw > 100:
+        warnings.append(
+            f"{path.name}: header TR {raw:g} with units '{units}' looks like milliseconds; "
+            f"using {raw / 1000:g} s"
+        )
+        log.warning("TR %s in %s interpreted as milliseconds", raw, path.name)
+        return raw / 1000.0, "header"
+    return raw, "header"
+
+
+def check_mni_space(img: nib.spatialimages.SpatialImage, path: str | Path) -> None:
+    """Refuse images that are evidently not in MNI space.
+
+    Parameters
+    ----------
+    img : nibabel image
+        3D or 4D image.
+    path : str or Path
+        Its file, named in the message.
+
+    Raises
+    ------
+    InputError
+        When the BIDS ``space-`` entity names a non-MNI space, the affine is
+        oblique or the identity (voxel coordinates), or the field of view lies
+        mostly outside the MNI brain box.
+    """
+    path = Path(path)
+    match = _SPACE_RE.search(path.name)
+    if match and not match.group(1).upper().startswith("MNI"):
+        raise InputError(
+            f"expected an image in MNI space, found space-{match.group(1)} in the file name",
+            path,
+        )
+    affine = np.asarray(img.affine, dtype=float)
+    rot = affine[:3, :3]
+    off_diagonal = np.abs(rot - np.diag(np.diag(rot))).max()
+    if off_diagonal > 1e-3 * np.abs(np.diag(rot)).max():
+        raise InputError(
+            "expected an axis-aligned image in MNI space, found an oblique affine "
+            "(native scanner space?)",
+            path,
+        )
+    if np.allclose(affine, np.eye(4)):
+        raise InputError(
+            "expected an image in MNI space, found an identity affine (voxel coordinates)",
+            path,
+        )
+    corners = np.array(
+        [[i, j, k] for i in (0, img.shape[0] - 1) for j in (0, img.shape[1] - 1)
+         for k in (0, img.shape[2] - 1)],
+        dtype=float,
+    )
+    world = corners @ rot.T + affine[:3, 3]
+    low, high = world.min(axis=0), world.max(axis=0)
+    size = np.maximum(high - low, 1e-6)
+    overlap = np.clip(np.minimum(high, MNI_BOX_MM[1]) - np.maximum(low, MNI_BOX_MM[0]), 0, None)
+    fraction = float(np.prod(overlap / size))
+    if fraction < 0.5:
+        raise InputError(
+            "expected an image in MNI space, found a field of view "
+            f"x {low[0]:.0f}..{high[0]:.0f}, y {low[1]:.0f}..{high[1]:.0f}, "
+            f"z {low[2]:.0f}..{high[2]:.0f} mm that lies mostly outside the MNI brain",
+            path,
+        )
+
+
+def same_grid(a: nib.spatialimages.SpatialImage, b: nib.spatialimages.SpatialImage) -> bool:
+    """Return True when two images share spatial shape and affine (within 1e-3 mm).
+
+    Parameters
+    ----------
+    a, b : nibabel images
+
+    Returns
+    -------
+    bool
+    """
+    return tuple(a.shape[:3]) == tuple(b.shape[:3]) and np.allclose(
+        a.affine, b.affine, atol=1e-3
+    )

@@ -246,7 +246,7 @@ def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
         (func / f"{stem}_space-{_SPACE}_res-{_RES}_desc-preproc_bold.json").write_text(
             json.dumps({"RepetitionTime": DEMO_TR, "SkullStripped": False,
                         "TaskName": "rest"}, indent=2))
-        nib.save(nib.Nifti1Image(mask.astype(np.uint8), affine),
+        _save_gz(nib.Nifti1Image(mask.astype(np.uint8), affine),
                  func / f"{stem}_space-{_SPACE}_res-{_RES}_desc-brain_mask.nii.gz")
         confounds.to_csv(func / f"{stem}_desc-confounds_timeseries.tsv", sep="\t",
                          index=False, na_rep="n/a", float_format="%.6g")
@@ -259,7 +259,7 @@ def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
 def _save_gz(img: nib.Nifti1Image, path: Path) -> None:
     from isal import igzip
 
-    path.write_bytes(igzip.compress(img.to_bytes(), compresslevel=1))
+    path.write_bytes(igzip.compress(img.to_bytes(), compresslevel=1, mtime=0))
 
 
 def _ar1(rng: np.random.Generator, shape: tuple[int, ...], phi: float) -> np.ndarray:

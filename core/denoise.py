@@ -113,11 +113,24 @@ def select_confounds(
         raise ConfoundsError(
             f"expected {n_volumes} rows (one per volume), found {len(confounds)}", confounds_path
         )
+    if sample_mask is not None and len(sample_mask) < settings.min_volumes:
+        raise ConfoundsError(
+            f"expected at least {settings.min_volumes} volumes left after '{strategy}' "
+            f"censoring of high-motion volumes, found {len(sample_mask)} of {n_volumes}; "
+            "choose a strategy without scrubbing (e.g. 'simple') or lower --min-volumes",
+            confounds_path,
+        )
     if settings.band_pass is not None:
         # The Butterworth high-pass replaces fMRIPrep's discrete cosine regressors.
         confounds = confounds.loc[:, ~confounds.columns.str.startswith("cosine")]
-    if not np.isfinite(confounds.to_numpy(dtype=float)).all():
-        raise ConfoundsError("expected finite confound values, found NaN or Inf", confounds_path)
+    finite = np.isfinite(confounds.to_numpy(dtype=float))
+    if not finite.all():
+        bad = [str(c) for c in confounds.columns[~finite.all(axis=0)]]
+        raise ConfoundsError(
+            "expected finite confound values, found NaN or Inf in column(s) "
+            + ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else ""),
+            confounds_path,
+        )
     return confounds, sample_mask
 
 

@@ -74,7 +74,7 @@ def _check_pair(pre: BoldScan, post: BoldScan, warnings: list[str]) -> None:
         raise InputError(
             "expected pre and post on the same grid, found pre "
             f"{pre.grid_shape} voxels of {np.round(np.abs(np.diag(pre.affine)[:3]), 2).tolist()} mm"
-            f" and post {post.grid_shape} voxels of "
+            f" ({pre.path.name}) and post {post.grid_shape} voxels of "
             f"{np.round(np.abs(np.diag(post.affine)[:3]), 2).tolist()} mm ({post.path.name}); "
             "resample both to one MNI grid (e.g. fMRIPrep --output-spaces "
             "MNI152NLin2009cAsym:res-2)"

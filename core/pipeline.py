@@ -140,7 +140,7 @@ def run_comparison(
     if inputs.is_image_based:
         rois, series, atlas = _image_timeseries(inputs, settings, strategy, report, warnings)
     else:
-        rois, series, atlas = _table_timeseries(inputs, settings, report)
+        rois, series, atlas = _table_timeseries(inputs, settings, report, warnings)
     report(0.85, "Computing connectivity")
     sessions = []
     for label, (cleaned, n_volumes, tr) in zip(inputs.sessions, series, strict=True):
@@ -224,7 +224,7 @@ def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def _table_timeseries(inputs, settings, report):
+def _table_timeseries(inputs, settings, report, warnings):
     denoise = settings.denoise
     tr = inputs.table_tr or settings.tr
     if denoise.band_pass is not None and tr is None:
@@ -239,7 +239,7 @@ def _table_timeseries(inputs, settings, report):
                         source=f"{inputs.sessions[i]} ({table.path.name})")
         series.append((cleaned, table.data.shape[0], tr))
     names = inputs.pre_table.roi_names
-    keep = _varying_rois(series, names, inputs.warnings)
+    keep = _varying_rois(series, names, warnings)
     for cleaned, _, _ in series:
         cleaned.signals = cleaned.signals[:, keep]
     rois = RoiSet(names=[names[k] for k in keep],

@@ -125,13 +125,11 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
         )
         raise InputFileError(f"expected a NIfTI-1/2 image (.nii or .nii.gz), found {found}", path)
     try:
-        if data:
-            klass = nib.Nifti2Image if version == 2 else nib.Nifti1Image
-            img = klass.from_bytes(data)
-        else:
-            img = nib.load(str(path), mmap=True)
+        klass = nib.Nifti2Image if version == 2 else nib.Nifti1Image
+        img = klass.from_bytes(data) if data else klass.from_filename(str(path), mmap=True)
         expected = int(np.prod(img.shape)) * img.get_data_dtype().itemsize
-        available = (len(data) if data else path.stat().st_size) - int(img.dataobj.offset)
+        offset = int(img.header.get_data_offset())
+        available = (len(data) if data else path.stat().st_size) - offset
     except Exception as exc:  # nibabel raises many types for corrupt headers
         raise InputFileError(f"expected a readable NIfTI image, nibabel said: {exc}", path) from exc
     if available < expected:

@@ -1,0 +1,363 @@
+"""The review window: empty state, linked slice views, matrices, time series, status."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import strings
+from gui.controller import SessionController
+from gui.cursor import CursorModel
+from gui.matrix_view import MatrixData, MatrixView
+from gui.menus import Actions, about_text, build_menus
+from gui.settings_store import add_recent, app_settings, recent_patients
+from gui.slice_view import OverlayStyle, SliceGrid
+from gui.timeseries_view import TimeSeriesView
+
+__all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
+HOME_MM = (-6.0, -52.0, 26.0)  # left posterior cingulate / precuneus (DMN hub)
+COLORMAPS = ("inferno", "viridis", "plasma", "CET-L3")
+
+
+class MainWindow(QMainWindow):
+    """Main window. Views forward user actions to the controller; results come back by signal.
+
+    Signals
+    -------
+    error_shown(str)
+        Emitted with every error message shown to the user (tests listen here).
+    """
+
+    error_shown = pyqtSignal(str)
+
+    def __init__(self, controller: SessionController | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(strings.APP_NAME)
+        self.setAcceptDrops(True)
+        self.controller = controller or SessionController(parent=self)
+        self.cursor = CursorModel(HOME_MM, parent=self)
+        self.last_error = ""
+        self.comparison = None
+        self.actions_ = Actions(self)
+        self.recent_menu = build_menus(self, self.actions_)
+        self._build_central()
+        self._build_status()
+        self._wire()
+        self._restore_settings()
+        self._on_cursor_moved(self.cursor.position)
+
+    # ------------------------------------------------------------------ layout
+    def _build_central(self) -> None:
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._empty_page())
+        self.stack.addWidget(self._review_page())
+        self.disclaimer = QLabel(strings.DISCLAIMER)
+        self.disclaimer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.disclaimer.setStyleSheet("background:#fff4ce; color:#5c4400; padding:3px;")
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.disclaimer)
+        self.setCentralWidget(central)
+
+    def _empty_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel(f"<h2>{strings.EMPTY_TITLE}</h2><p>{strings.EMPTY_HINT}</p>")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        self.empty_buttons = {}
+        for key in ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries"):
+            action = getattr(self.actions_, key)
+            button = QPushButton(action.text())
+            button.setMinimumWidth(280)
+            button.clicked.connect(action.trigger)
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(button)
+            row.addStretch(1)
+            layout.addLayout(row)
+            self.empty_buttons[key] = button
+        layout.addStretch(2)
+        return page
+
+    def _review_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 0)
+        self.header = QLabel()
+        self.header.setWordWrap(True)
+        controls = QHBoxLayout()
+        controls.addWidget(self.header, 1)
+        self.colormap = QComboBox()
+        self.colormap.addItems(COLORMAPS)
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setRange(0, 90)
+        self.threshold.setValue(10)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(10, 100)
+        self.opacity.setValue(85)
+        for label, widget in (("Colour map", self.colormap), ("Threshold", self.threshold),
+                              ("Opacity", self.opacity)):
+            controls.addWidget(QLabel(label))
+            widget.setMaximumWidth(130)
+            controls.addWidget(widget)
+        self.threshold.setToolTip("Hide overlay values below this % of the colour scale")
+        layout.addLayout(controls)
+        self.slices = SliceGrid(self.cursor)
+        self.matrices = MatrixView()
+        self.timeseries = TimeSeriesView()
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.addWidget(self.matrices)
+        self.right.addWidget(self.timeseries)
+        self.right.setSizes([560, 300])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.slices)
+        self.splitter.addWidget(self.right)
+        self.splitter.setSizes([760, 840])
+        layout.addWidget(self.splitter, 1)
+        return page
+
+    def _build_status(self) -> None:
+        bar = self.statusBar()
+        self.readout = QLabel()
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%p% %v")
+        self.cancel_button = QPushButton("Cancel")
+        bar.addWidget(self.readout, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self._on_busy_changed(False)
+
+    # ------------------------------------------------------------------ wiring
+    def _wire(self) -> None:
+        a, c = self.actions_, self.controller
+        a.open_demo.triggered.connect(self.open_demo)
+        a.open_fmriprep.triggered.connect(self._ask_fmriprep)
+        a.open_nifti.triggered.connect(lambda: self._ask_pair("nifti"))
+        a.open_timeseries.triggered.connect(lambda: self._ask_pair("timeseries"))
+        a.quit.triggered.connect(self.close)
+        a.recompute.triggered.connect(lambda: c.recompute(a.settings()))
+        a.about.triggered.connect(self._show_about)
+        a.show_matrices.toggled.connect(self.matrices.setVisible)
+        a.show_timeseries.toggled.connect(self.timeseries.setVisible)
+        a.network_blocks.toggled.connect(self.matrices.block_button.setChecked)
+        a.reset_cursor.triggered.connect(lambda: self.cursor.set_position(HOME_MM))
+        self.matrices.blocks_toggled.connect(self._on_blocks_toggled)
+        self.matrices.cell_clicked.connect(self._on_cell_clicked)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.colormap.currentTextChanged.connect(self._on_style_changed)
+        self.threshold.valueChanged.connect(self._on_style_changed)
+        self.opacity.valueChanged.connect(self._on_style_changed)
+        self.cancel_button.clicked.connect(c.cancel)
+        self.cursor.moved.connect(self._on_cursor_moved)
+        c.maps_ready.connect(self._on_maps_ready)
+        c.comparison_ready.connect(self._on_comparison_ready)
+        c.progress_changed.connect(self._on_progress_changed)
+        c.busy_changed.connect(self._on_busy_changed)
+        c.error_occurred.connect(self.show_error)
+        c.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled", 4000))
+
+    # ------------------------------------------------------------------ opening
+    def open_demo(self) -> None:
+        self._remember("demo", [])
+        self.controller.settings = self.actions_.settings()
+        self.controller.open_demo()
+
+    def open_path(self, path: str | Path, second: str | Path | None = None) -> None:
+        """Open a folder (fMRIPrep) or a pair of files (NIfTI or time-series tables)."""
+        path = Path(path)
+        self.controller.settings = self.actions_.settings()
+        if second is None:
+            if path.is_dir():
+                self._remember("fmriprep", [str(path)])
+                self.controller.open_fmriprep(path)
+            else:
+                self.show_error(f"{path}: expected an fMRIPrep folder or two files (pre and "
+                                "post); drop or choose both files together")
+            return
+        kind = "timeseries" if path.suffix.lower() in (".tsv", ".csv", ".txt") else "nifti"
+        self._remember(kind, [str(path), str(second)])
+        opener = self.controller.open_timeseries if kind == "timeseries" else \
+            self.controller.open_nifti_pair
+        opener(path, second)
+
+    def _remember(self, kind: str, paths: list[str]) -> None:
+        add_recent(kind, paths)
+        if paths:
+            app_settings().setValue("last_folder", str(Path(paths[0]).parent))
+
+    def _ask_fmriprep(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, strings.OPEN_FMRIPREP, self._last_folder())
+        if folder:
+            self.open_path(folder)
+
+    def _ask_pair(self, kind: str) -> None:
+        pattern = ("NIfTI (*.nii *.nii.gz)" if kind == "nifti"
+                   else "Time series (*.tsv *.csv *.txt)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Choose the PRE file, then the POST file (select both)", self._last_folder(),
+            pattern)
+        if len(files) != 2:
+            if files:
+                self.show_error(f"expected two files (pre and post), got {len(files)}")
+            return
+        pre, post = sorted(files)
+        self.open_path(pre, post)
+
+    def _last_folder(self) -> str:
+        return str(app_settings().value("last_folder", str(Path.home())))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for item in recent_patients():
+            kind, paths = item["kind"], item["paths"]
+            label = "Demo patient" if kind == "demo" else " + ".join(Path(p).name for p in paths)
+            action = self.recent_menu.addAction(f"{kind}: {label}")
+            if kind == "demo":
+                action.triggered.connect(self.open_demo)
+            else:
+                action.triggered.connect(lambda _=False, p=paths: self.open_path(*p[:2]))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = sorted(u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile())
+        if len(paths) in (1, 2):
+            self.open_path(*paths)
+        else:
+            self.show_error(f"expected one folder or two files, got {len(paths)} items")
+
+    # ------------------------------------------------------------------ controller results
+    def _on_maps_ready(self, maps) -> None:
+        self.slices.set_data(maps)
+        if maps is None:
+            self.statusBar().showMessage(strings.NO_ATLAS_MAPS, 8000)
+
+    def _on_comparison_ready(self, comparison) -> None:
+        self.comparison = comparison
+        self.stack.setCurrentIndex(1)
+        self.matrices.set_data(MatrixData.from_comparison(
+            comparison, self.actions_.network_blocks.isChecked()),
+            self.actions_.network_blocks.isChecked())
+        self.timeseries.clear_series("Click a matrix cell to show both ROIs' time series.")
+        atlas = comparison.atlas.title if comparison.atlas is not None else "ROI tables"
+        s = comparison
+        text = (f"<b>{s.subject}</b> · {s.pre.label} → {s.post.label} · {atlas} · "
+                f"{len(s.rois)} ROIs · denoising <i>{s.strategy}</i> · volumes kept "
+                f"{s.pre.n_kept}/{s.pre.n_volumes} pre, {s.post.n_kept}/{s.post.n_volumes} post")
+        if s.warnings:
+            text += f" · <span style='color:#b00'>{len(s.warnings)} warning(s)</span>"
+            self.header.setToolTip("\n".join(s.warnings))
+        self.header.setText(text)
+        self.setWindowTitle(f"{s.subject} — {strings.APP_NAME}")
+        self._on_cursor_moved(self.cursor.position)
+
+    def _on_progress_changed(self, percent: int, message: str) -> None:
+        self.progress.setValue(percent)
+        self.progress.setFormat(f"{message} %p%" if message else "%p%")
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.actions_.recompute.setEnabled(not busy)
+
+    def show_error(self, message: str) -> None:
+        """Record the message, emit ``error_shown`` and show a non-blocking dialog."""
+        self.last_error = message
+        log.info("error shown: %s", message)
+        box = QMessageBox(QMessageBox.Icon.Warning, strings.APP_NAME, message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.error_shown.emit(message)
+
+    # ------------------------------------------------------------------ view actions
+    def _on_style_changed(self, *_args) -> None:
+        self.slices.apply_style(OverlayStyle(colormap=self.colormap.currentText(),
+                                             threshold=self.threshold.value() / 100,
+                                             opacity=self.opacity.value() / 100))
+
+    def _on_blocks_toggled(self, blocks: bool) -> None:
+        self.actions_.network_blocks.setChecked(blocks)
+        if self.comparison is not None:
+            self.matrices.set_data(MatrixData.from_comparison(self.comparison, blocks), blocks)
+
+    def _on_cell_clicked(self, a: int, b: int) -> None:
+        c = self.comparison
+        if c is None:
+            return
+        if c.rois.coords_mm is not None:
+            self.cursor.set_position(c.rois.coords_mm[a])
+        tr = c.pre.tr or 1.0
+        times = tuple(s.sample_mask * (s.tr or tr) for s in (c.pre, c.post))
+        self.timeseries.set_series(
+            (c.rois.names[a], c.rois.names[b]),
+            (c.pre.timeseries[:, a], c.pre.timeseries[:, b]),
+            (c.post.timeseries[:, a], c.post.timeseries[:, b]), times)
+
+    def _on_cursor_moved(self, xyz) -> None:
+        xyz = np.asarray(xyz, dtype=float)
+        parts = [f"MNI x {xyz[0]:+.0f}  y {xyz[1]:+.0f}  z {xyz[2]:+.0f} mm"]
+        region = self.controller.region_at(xyz)
+        parts.append(f"{region[0]} ({region[1] or 'no network'})" if region else "outside atlas")
+        values = self.slices.data.values_at(xyz) if self.slices.data is not None else None
+        if values is not None and np.isfinite(values[0]):
+            parts.append("strength z pre {:+.3f}  post {:+.3f}  Δ {:+.3f}".format(*values))
+        self.readout.setText("   ·   ".join(parts))
+
+    def _show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, f"About {strings.APP_NAME}",
+                          about_text(), QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 1000)
+        self.actions_.select(settings.value("atlas"), settings.value("strategy"))
+        self.controller.settings = self.actions_.settings()
+
+    def closeEvent(self, event) -> None:
+        settings = app_settings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("atlas", self.actions_.settings().atlas)
+        strategy = self.actions_.strategy_group.checkedAction()
+        settings.setValue("strategy", strategy.data() if strategy else "auto")
+        settings.sync()
+        self.controller.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,214 @@
+"""Pre | Post | Δ connectivity matrices, ROIs ordered by network, with hover readout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+
+__all__ = ["MatrixData", "MatrixView", "network_order"]
+
+PRE_POST_LEVELS = (-1.0, 1.5)
+TITLES = ("Pre", "Post", "Δ post − pre")
+
+
+def network_order(networks: list[str]) -> np.ndarray:
+    """ROI indices grouped by network (networks in order of first appearance, "" last)."""
+    first: dict[str, int] = {}
+    for net in networks:
+        if net:
+            first.setdefault(net, len(first))
+    rank = [first.get(net, len(first)) for net in networks]
+    return np.argsort(np.asarray(rank, dtype=int), kind="stable")
+
+
+@dataclass(eq=False)
+class MatrixData:
+    """Plain matrices for the view: one row/column per item (ROI or network).
+
+    Attributes
+    ----------
+    names, networks : list of str
+        Item names and their networks (for blocks, both are the network name).
+    pre, post, delta : ndarray, shape (n, n)
+        Fisher z pre, post and post − pre.
+    """
+
+    names: list[str]
+    networks: list[str]
+    pre: np.ndarray
+    post: np.ndarray
+    delta: np.ndarray
+
+    @classmethod
+    def from_comparison(cls, comparison, blocks: bool = False) -> MatrixData:
+        """ROI-level (or network-block) matrices of a Comparison."""
+        if not blocks:
+            return cls(list(comparison.rois.names), list(comparison.rois.networks),
+                       comparison.pre.z, comparison.post.z, comparison.delta_z)
+        table = comparison.network_table()
+        nets = list(dict.fromkeys(list(table["network_a"]) + list(table["network_b"])))
+        pos = {n: i for i, n in enumerate(nets)}
+        mats = {k: np.full((len(nets), len(nets)), np.nan) for k in ("z_pre", "z_post", "delta_z")}
+        for row in table.itertuples(index=False):
+            i, j = pos[row.network_a], pos[row.network_b]
+            for key, mat in mats.items():
+                mat[i, j] = mat[j, i] = getattr(row, key)
+        names = [n or "(none)" for n in nets]
+        return cls(names, names, mats["z_pre"], mats["z_post"], mats["delta_z"])
+
+
+class _CellImage(pg.ImageItem):
+    """ImageItem that reports the hovered and clicked cell (row, column)."""
+
+    hovered = pyqtSignal(int, int)
+    clicked = pyqtSignal(int, int)
+
+    def _cell(self, pos) -> tuple[int, int] | None:
+        if self.image is None:
+            return None
+        col, row = int(np.floor(pos.x())), int(np.floor(pos.y()))
+        n_rows, n_cols = self.image.shape[:2]
+        return (row, col) if 0 <= row < n_rows and 0 <= col < n_cols else None
+
+    def hoverEvent(self, ev) -> None:
+        cell = None if ev.isExit() else self._cell(ev.pos())
+        self.hovered.emit(*(cell or (-1, -1)))
+
+    def mouseClickEvent(self, ev) -> None:
+        cell = self._cell(ev.pos())
+        if ev.button() == Qt.MouseButton.LeftButton and cell is not None:
+            self.clicked.emit(*cell)
+            ev.accept()
+
+
+class MatrixView(QWidget):
+    """Three matrices side by side with shared colour bars and a readout line.
+
+    Signals
+    -------
+    cell_clicked(int, int)
+        Original ROI indices of a clicked cell (ROI mode only).
+    hovered(str)
+        The readout text of the hovered cell ("" when leaving).
+    blocks_toggled(bool)
+        The user switched between ROIs (False) and network blocks (True).
+    """
+
+    cell_clicked = pyqtSignal(int, int)
+    hovered = pyqtSignal(str)
+    blocks_toggled = pyqtSignal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data: MatrixData | None = None
+        self.order = np.zeros(0, dtype=int)
+        self.blocks = False
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.plots: list[pg.PlotItem] = []
+        self.images: list[_CellImage] = []
+        self._lines: list = []
+        for col, title in enumerate(TITLES):
+            plot = self.graphics.addPlot(row=0, col=col if col < 2 else 3, title=title)
+            plot.setAspectLocked(True)
+            plot.invertY(True)
+            plot.setMouseEnabled(False, False)
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            image = _CellImage(axisOrder="row-major")
+            plot.addItem(image)
+            image.hovered.connect(lambda r, c, k=col: self._on_hovered(r, c))
+            image.clicked.connect(self._on_clicked)
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setStyle(tickFont=QFont("Sans", 7), tickLength=0)
+            self.plots.append(plot)
+            self.images.append(image)
+        self.bar = pg.ColorBarItem(values=PRE_POST_LEVELS, colorMap="CET-D1", interactive=False,
+                                   label="Fisher z", width=12)
+        self.bar.setImageItem(self.images[:2])
+        self.delta_bar = pg.ColorBarItem(values=(-0.5, 0.5), colorMap="CET-D1",
+                                         interactive=False, label="Δ z", width=12)
+        self.delta_bar.setImageItem(self.images[2])
+        self.graphics.addItem(self.bar, row=0, col=2)
+        self.graphics.addItem(self.delta_bar, row=0, col=4)
+        self.readout = QLabel("Hover over a cell to read both ROIs and their z values.")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.roi_button = QRadioButton("ROIs")
+        self.block_button = QRadioButton("Network blocks")
+        self.roi_button.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.roi_button)
+        group.addButton(self.block_button)
+        self.block_button.toggled.connect(self.blocks_toggled)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<b>Connectivity matrices</b> (Fisher z)"))
+        top.addStretch(1)
+        top.addWidget(self.roi_button)
+        top.addWidget(self.block_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.readout)
+
+    def set_data(self, data: MatrixData | None, blocks: bool = False) -> None:
+        """Show matrices (None clears the view)."""
+        self.data, self.blocks = data, blocks
+        for plot, line in self._lines:
+            plot.removeItem(line)
+        self._lines = []
+        if data is None:
+            for image in self.images:
+                image.clear()
+            return
+        self.order = network_order(data.networks)
+        n = len(self.order)
+        mats = [m[np.ix_(self.order, self.order)] for m in (data.pre, data.post, data.delta)]
+        finite = np.abs(mats[2][np.isfinite(mats[2])])
+        dmax = max(float(np.percentile(finite, 99)) if finite.size else 0.5, 0.05)
+        for image, mat in zip(self.images, mats, strict=True):
+            image.setImage(mat.astype(np.float32), autoLevels=False)
+            image.setRect(QRectF(0, 0, n, n))
+        self.bar.setLevels(PRE_POST_LEVELS)
+        self.delta_bar.setLevels((-dmax, dmax))
+        nets = [data.networks[k] for k in self.order]
+        bounds = [i for i in range(1, n) if nets[i] != nets[i - 1]]
+        starts = [0, *bounds]
+        ends = [*bounds, n]
+        ticks = [[((a + b) / 2, nets[a] or "(none)") for a, b in zip(starts, ends, strict=True)]]
+        for k, plot in enumerate(self.plots):
+            plot.getAxis("bottom").setTicks(ticks)
+            plot.getAxis("left").setTicks(ticks if k == 0 else [[]])
+            plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
+            if not blocks:
+                for b in bounds:
+                    for angle in (0, 90):
+                        line = pg.InfiniteLine(b, angle=angle, pen=pg.mkPen((40, 40, 40), width=1))
+                        plot.addItem(line)
+                        self._lines.append((plot, line))
+
+    def describe(self, row: int, col: int) -> str:
+        """Readout for a displayed cell (row, column in network order)."""
+        if self.data is None or row < 0 or col < 0:
+            return ""
+        a, b = int(self.order[row]), int(self.order[col])
+        d = self.data
+        what = "network blocks" if self.blocks else "ROIs"
+        return (f"{d.names[a]} ({d.networks[a] or 'no network'}) ↔ {d.names[b]} "
+                f"({d.networks[b] or 'no network'}) [{what}]   z pre {d.pre[a, b]:+.2f}   "
+                f"post {d.post[a, b]:+.2f}   Δ {d.delta[a, b]:+.2f}")
+
+    def _on_hovered(self, row: int, col: int) -> None:
+        text = self.describe(row, col)
+        if text:
+            self.readout.setText(text)
+        self.hovered.emit(text)
+
+    def _on_clicked(self, row: int, col: int) -> None:
+        if self.data is not None and not self.blocks:
+            self.cell_clicked.emit(int(self.order[row]), int(self.order[col]))

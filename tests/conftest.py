@@ -1,0 +1,28 @@
+"""Shared test set-up: offscreen Qt, a demo cache outside the user's home, isolated settings."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if "PREPOST_CACHE_DIR" not in os.environ:
+    os.environ["PREPOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="prepost-cache-")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def isolated_settings(tmp_path, monkeypatch):
+    """Point the application's QSettings at an INI file in tmp_path."""
+    path = tmp_path / "settings.ini"
+    monkeypatch.setenv("PREPOST_SETTINGS_FILE", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_root():
+    """The demo patient's fMRIPrep folder, generated once per test session."""
+    from core.demo import ensure_demo_patient
+
+    return ensure_demo_patient()

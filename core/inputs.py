@@ -69,16 +69,23 @@ class PatientInputs:
         return sorted(folders)
 
 
+def _grid_text(scan: BoldScan) -> str:
+    sizes = np.round(np.abs(np.diag(scan.affine)[:3]), 2).tolist()
+    return f"{scan.grid_shape} voxels of {sizes} mm ({scan.path.name})"
+
+
 def _check_pair(pre: BoldScan, post: BoldScan, warnings: list[str]) -> None:
     if not same_grid(pre.img, post.img):
-        raise InputError(
-            "expected pre and post on the same grid, found pre "
-            f"{pre.grid_shape} voxels of {np.round(np.abs(np.diag(pre.affine)[:3]), 2).tolist()} mm"
-            f" ({pre.path.name}) and post {post.grid_shape} voxels of "
-            f"{np.round(np.abs(np.diag(post.affine)[:3]), 2).tolist()} mm ({post.path.name}); "
-            "resample both to one MNI grid (e.g. fMRIPrep --output-spaces "
-            "MNI152NLin2009cAsym:res-2)"
+        from nilearn.image import resample_to_img
+
+        message = (
+            f"pre and post are on different grids: pre {_grid_text(pre)}, post "
+            f"{_grid_text(post)}; post was resampled to the pre grid (linear interpolation)"
         )
+        log.warning(message)
+        post.img = resample_to_img(post.img, pre.img, interpolation="continuous",
+                                   force_resample=True, copy_header=True)
+        warnings.append(message)
     if abs(pre.tr - post.tr) > 1e-3:
         warnings.append(f"pre and post differ in TR ({pre.tr:g} s and {post.tr:g} s)")
     warnings.extend(pre.warnings + post.warnings)

@@ -146,6 +146,14 @@ def _matrix_tsv(matrix: np.ndarray, names: list[str]) -> str:
     return frame.to_csv(sep="\t", float_format="%.6f", lineterminator="\n")
 
 
+def _partial_z(partial: np.ndarray | None) -> np.ndarray:
+    from core.connectivity import fisher_z
+
+    if partial is None:
+        raise ValueError("partial correlation was not computed")
+    return fisher_z(partial)
+
+
 def summary_dict(comparison: Comparison, inputs: PatientInputs) -> dict[str, Any]:
     """Everything needed to reproduce and audit the numbers, as a JSON-ready dict.
 
@@ -190,7 +198,8 @@ def write_analysis_outputs(
 
     Files: ``connectivity_pre.tsv``, ``connectivity_post.tsv``,
     ``connectivity_delta.tsv`` (Fisher z, ROI names as header row and first
-    column, diagonal 0), ``networks.tsv``, ``rois.tsv`` and ``summary.json``.
+    column, diagonal 0), ``partial_pre.tsv`` and ``partial_post.tsv`` (Fisher z
+    of partial correlations), ``networks.tsv``, ``rois.tsv`` and ``summary.json``.
     Each appears whole or not at all.
 
     Parameters
@@ -217,6 +226,8 @@ def write_analysis_outputs(
         "connectivity_pre.tsv": _matrix_tsv(comparison.pre.z, names),
         "connectivity_post.tsv": _matrix_tsv(comparison.post.z, names),
         "connectivity_delta.tsv": _matrix_tsv(comparison.delta_z, names),
+        "partial_pre.tsv": _matrix_tsv(_partial_z(comparison.pre.partial_r), names),
+        "partial_post.tsv": _matrix_tsv(_partial_z(comparison.post.partial_r), names),
         "networks.tsv": comparison.network_table().to_csv(
             sep="\t", index=False, float_format="%.6f", lineterminator="\n"),
         "rois.tsv": rois.to_csv(sep="\t", index=False, float_format="%.6f",

@@ -136,7 +136,8 @@ class SessionController(QObject):
                 raise AnalysisCancelled(message)
             self._worker_progress.emit(job.generation, int(round(100 * fraction)), message)
 
-        worker = create_worker(_work, open_inputs, settings, progress, _start_thread=False)
+        worker = create_worker(_work, open_inputs, settings, progress, _start_thread=False,
+                               _ignore_errors=True)
         worker.returned.connect(lambda result: self._on_returned(job, result))
         worker.errored.connect(lambda exc: self._on_errored(job, exc))
         worker.finished.connect(lambda: self._on_finished(job, worker))

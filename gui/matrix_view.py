@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVB
 
 __all__ = ["MatrixData", "MatrixView", "network_order"]
 
-PRE_POST_LEVELS = (-1.0, 1.5)
+PRE_POST_LEVELS = (-1.5, 1.5)
 TITLES = ("Pre", "Post", "Δ post − pre")
 
 
@@ -124,8 +124,12 @@ class MatrixView(QWidget):
             plot.addItem(image)
             image.hovered.connect(lambda r, c, k=col: self._on_hovered(r, c))
             image.clicked.connect(self._on_clicked)
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setStyle(tickFont=QFont("Sans", 7), tickLength=0)
+            plot.hideAxis("bottom")
+            plot.getAxis("left").setStyle(tickFont=QFont("Sans", 7), tickLength=0)
+            plot.getAxis("left").setWidth(62)
+            lines = pg.PlotCurveItem(pen=pg.mkPen((30, 30, 30), width=1), connect="pairs")
+            plot.addItem(lines)
+            self._lines.append(lines)
             self.plots.append(plot)
             self.images.append(image)
         self.bar = pg.ColorBarItem(values=PRE_POST_LEVELS, colorMap="CET-D1", interactive=False,
@@ -159,12 +163,10 @@ class MatrixView(QWidget):
     def set_data(self, data: MatrixData | None, blocks: bool = False) -> None:
         """Show matrices (None clears the view)."""
         self.data, self.blocks = data, blocks
-        for plot, line in self._lines:
-            plot.removeItem(line)
-        self._lines = []
         if data is None:
-            for image in self.images:
+            for image, lines in zip(self.images, self._lines, strict=True):
                 image.clear()
+                lines.setData([], [])
             return
         self.order = network_order(data.networks)
         n = len(self.order)
@@ -181,16 +183,13 @@ class MatrixView(QWidget):
         starts = [0, *bounds]
         ends = [*bounds, n]
         ticks = [[((a + b) / 2, nets[a] or "(none)") for a, b in zip(starts, ends, strict=True)]]
-        for k, plot in enumerate(self.plots):
-            plot.getAxis("bottom").setTicks(ticks)
-            plot.getAxis("left").setTicks(ticks if k == 0 else [[]])
+        edges = [] if blocks else bounds
+        xs = np.array([[b, b, 0, n] for b in edges], dtype=float).ravel()
+        ys = np.array([[0, n, b, b] for b in edges], dtype=float).ravel()
+        for plot, lines in zip(self.plots, self._lines, strict=True):
+            plot.getAxis("left").setTicks(ticks)
             plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
-            if not blocks:
-                for b in bounds:
-                    for angle in (0, 90):
-                        line = pg.InfiniteLine(b, angle=angle, pen=pg.mkPen((40, 40, 40), width=1))
-                        plot.addItem(line)
-                        self._lines.append((plot, line))
+            lines.setData(xs, ys, connect="pairs")
 
     def describe(self, row: int, col: int) -> str:
         """Readout for a displayed cell (row, column in network order)."""

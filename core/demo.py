@@ -49,7 +49,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 DEMO_TR = 2.0
 DEMO_VOLUMES = 300
 DEMO_SEED = 20261127

@@ -77,6 +77,10 @@ def brain_mask_for(img: nib.spatialimages.SpatialImage) -> np.ndarray:
 def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray) -> np.ndarray:
     """Return the brain voxels of a 4D image as a float32 (n_voxels, n_volumes) array.
 
+    ``.nii.gz`` files are decompressed volume by volume (``isal``), keeping
+    only the masked voxels, so the full 4D image is never held in memory;
+    ``.nii`` files are read through their memory map.
+
     Parameters
     ----------
     img : nibabel image
@@ -86,12 +90,55 @@ def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray) -> np.n
 
     Returns
     -------
-    ndarray of float32
+    ndarray of float32, C-contiguous
+
+    Raises
+    ------
+    InputFileError
+        When a compressed file turns out to be damaged while it is read.
     """
+    index = np.flatnonzero(mask.ravel(order="F"))
+    source = getattr(img.dataobj, "file_like", None)
+    if isinstance(source, str) and source.endswith(".gz"):
+        return _stream_gz(img, source, index)
     data = np.asanyarray(img.dataobj)
     flat = data.reshape(-1, data.shape[3], order="F")
-    index = np.flatnonzero(mask.ravel(order="F"))
     return np.ascontiguousarray(flat[index], dtype=np.float32)
+
+
+def _stream_gz(img: nib.spatialimages.SpatialImage, source: str, index: np.ndarray) -> np.ndarray:
+    import zlib
+
+    from isal import igzip
+
+    from core.errors import InputFileError
+
+    header = img.header
+    dtype = header.get_data_dtype()
+    n_volumes = int(img.shape[3])
+    volume_bytes = int(np.prod(img.shape[:3])) * dtype.itemsize
+    slope, inter = header.get_slope_inter()  # type: ignore[attr-defined]
+    out = np.empty((index.size, n_volumes), dtype=np.float32)
+    buffer = bytearray(volume_bytes)
+    view = memoryview(buffer)
+    try:
+        with igzip.open(source, "rb") as stream:
+            stream.seek(int(img.dataobj.offset))  # type: ignore[attr-defined]
+            for t in range(n_volumes):
+                if stream.readinto(view) != volume_bytes:
+                    raise InputFileError(
+                        f"the image is truncated: volume {t + 1} of {n_volumes} is incomplete",
+                        source,
+                    )
+                out[:, t] = np.frombuffer(buffer, dtype=dtype)[index]
+    except (OSError, EOFError, zlib.error) as exc:
+        if isinstance(exc, InputFileError):
+            raise
+        raise InputFileError(f"the gzip stream is damaged ({exc})", source) from exc
+    if slope is not None and (slope != 1 or (inter or 0) != 0):
+        out *= np.float32(slope)
+        out += np.float32(inter or 0)
+    return out
 
 
 def roi_weights(atlas: Atlas, mask: np.ndarray, affine: np.ndarray) -> RoiWeights:

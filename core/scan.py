@@ -8,9 +8,9 @@ share a grid.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
+import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -86,7 +86,7 @@ class BoldScan:
 
 
 def read_nifti(path: str | Path) -> nib.Nifti1Image:
-    """Open a NIfTI-1/2 file, decompressing ``.nii.gz`` with the fastest gzip available.
+    """Open a NIfTI-1/2 file lazily after checking that it is whole.
 
     Parameters
     ----------
@@ -96,8 +96,8 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
     Returns
     -------
     nibabel.Nifti1Image or nibabel.Nifti2Image
-        ``.nii`` files are memory-mapped; ``.nii.gz`` files are decompressed
-        into memory once (with ``isal`` when installed).
+        Only the header is read.  ``.nii`` files are memory-mapped; the voxels
+        of ``.nii.gz`` files are streamed by :func:`core.extract.masked_voxels`.
 
     Raises
     ------
@@ -112,10 +112,10 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
     try:
         with path.open("rb") as handle:
             prefix = handle.read(540)
-            data = _gunzip(prefix + handle.read(), path) if prefix[:2] == b"\x1f\x8b" else b""
+        compressed = prefix[:2] == b"\x1f\x8b"
+        header = _gunzip_prefix(path, 540) if compressed else prefix
     except OSError as exc:
         raise InputFileError(f"cannot be read ({exc.strerror or exc})", path) from exc
-    header = data[:540] if data else prefix
     version = _nifti_version(header)
     if version == 0:
         found = (
@@ -126,19 +126,48 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
         raise InputFileError(f"expected a NIfTI-1/2 image (.nii or .nii.gz), found {found}", path)
     try:
         klass = nib.Nifti2Image if version == 2 else nib.Nifti1Image
-        img = klass.from_bytes(data) if data else klass.from_filename(str(path), mmap=True)
+        img = klass.from_filename(str(path), mmap=not compressed)
         expected = int(np.prod(img.shape)) * img.get_data_dtype().itemsize
-        offset = int(img.header.get_data_offset())
-        available = (len(data) if data else path.stat().st_size) - offset
+        expected += int(img.dataobj.offset)  # type: ignore[attr-defined]
     except Exception as exc:  # nibabel raises many types for corrupt headers
         raise InputFileError(f"expected a readable NIfTI image, nibabel said: {exc}", path) from exc
+    available = _uncompressed_size(path, expected) if compressed else path.stat().st_size
     if available < expected:
         raise InputFileError(
-            f"the image is truncated: its header promises {expected} bytes of voxel data, "
+            f"the image is truncated: its header promises {expected} bytes, "
             f"the file holds {max(available, 0)}",
             path,
         )
     return img  # type: ignore[return-value]
+
+
+def _gunzip_prefix(path: Path, n: int) -> bytes:
+    from isal import igzip
+
+    try:
+        with igzip.open(path, "rb") as stream:
+            return stream.read(n)
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        raise InputFileError(f"the gzip stream is damaged ({exc})", path) from exc
+
+
+def _uncompressed_size(path: Path, expected: int) -> int:
+    """Size of a gzip file's content: from its trailer when consistent, else by streaming."""
+    with path.open("rb") as handle:
+        handle.seek(-4, os.SEEK_END)
+        trailer = int.from_bytes(handle.read(4), "little")
+    if trailer == expected % (1 << 32):
+        return expected
+    from isal import igzip
+
+    total = 0
+    try:
+        with igzip.open(path, "rb") as stream:
+            while chunk := stream.read(1 << 24):
+                total += len(chunk)
+    except (OSError, EOFError, zlib.error, ValueError):
+        return total
+    return total
 
 
 def _nifti_version(header: bytes) -> int:
@@ -147,21 +176,6 @@ def _nifti_version(header: bytes) -> int:
     if len(header) >= 348 and header[344:348] in (b"n+1\x00", b"ni1\x00"):
         return 1
     return 0
-
-
-def _gunzip(raw: bytes, path: Path) -> bytes:
-    try:
-        from isal import igzip
-
-        return igzip.decompress(raw)
-    except ImportError:  # pragma: no cover - isal is a declared dependency
-        pass
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise InputFileError(f"the gzip stream is damaged or truncated ({exc})", path) from exc
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputFileError(f"the gzip stream is damaged or truncated ({exc})", path) from exc
 
 
 def load_bold(

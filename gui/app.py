@@ -26,7 +26,8 @@ def install_excepthook() -> None:
     """Log uncaught exceptions and show a dialog instead of dying."""
 
     def hook(kind, value, tb) -> None:
-        log.critical("uncaught exception:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        text = "".join(traceback.format_exception(kind, value, tb))
+        log.critical("uncaught exception:\n%s", text)
         from PyQt6.QtWidgets import QApplication, QMessageBox
 
         from gui.strings import APP_NAME, UNEXPECTED

@@ -134,7 +134,7 @@ class SessionController(QObject):
         def progress(fraction: float, message: str) -> None:
             if job.cancelled:
                 raise AnalysisCancelled(message)
-            self._worker_progress.emit(job.generation, int(round(100 * fraction)), message)
+            self._worker_progress.emit(job.generation, round(100 * fraction), message)
 
         worker = create_worker(_work, open_inputs, settings, progress, _start_thread=False,
                                _ignore_errors=True)

@@ -133,11 +133,11 @@ class MainWindow(QMainWindow):
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(self.matrices)
         self.right.addWidget(self.timeseries)
-        self.right.setSizes([560, 300])
+        self.right.setSizes([420, 440])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.slices)
         self.splitter.addWidget(self.right)
-        self.splitter.setSizes([760, 840])
+        self.splitter.setSizes([780, 820])
         layout.addWidget(self.splitter, 1)
         return page
 
@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
         self.matrices.set_data(MatrixData.from_comparison(
             comparison, self.actions_.network_blocks.isChecked()),
             self.actions_.network_blocks.isChecked())
-        self.timeseries.clear_series("Click a matrix cell to show both ROIs' time series.")
+        self._show_most_changed_edge()
         atlas = comparison.atlas.title if comparison.atlas is not None else "ROI tables"
         s = comparison
         text = (f"<b>{s.subject}</b> · {s.pre.label} → {s.post.label} · {atlas} · "
@@ -312,12 +312,24 @@ class MainWindow(QMainWindow):
         if self.comparison is not None:
             self.matrices.set_data(MatrixData.from_comparison(self.comparison, blocks), blocks)
 
+    def _show_most_changed_edge(self) -> None:
+        """Start the time-series panel on the edge with the largest |Δz|."""
+        delta = np.abs(np.triu(self.comparison.delta_z, k=1))
+        a, b = np.unravel_index(int(np.nanargmax(delta)), delta.shape)
+        self._show_timeseries(int(a), int(b))
+        title = self.timeseries.plots[0].titleLabel.text
+        self.timeseries.plots[0].setTitle(f"{title}   · largest |Δz| edge", size="9pt")
+
     def _on_cell_clicked(self, a: int, b: int) -> None:
         c = self.comparison
         if c is None:
             return
         if c.rois.coords_mm is not None:
             self.cursor.set_position(c.rois.coords_mm[a])
+        self._show_timeseries(a, b)
+
+    def _show_timeseries(self, a: int, b: int) -> None:
+        c = self.comparison
         tr = c.pre.tr or 1.0
         times = tuple(s.sample_mask * (s.tr or tr) for s in (c.pre, c.post))
         self.timeseries.set_series(

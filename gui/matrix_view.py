@@ -140,6 +140,9 @@ class MatrixView(QWidget):
         self.delta_bar.setImageItem(self.images[2])
         self.graphics.addItem(self.bar, row=0, col=2)
         self.graphics.addItem(self.delta_bar, row=0, col=4)
+        grid = self.graphics.ci.layout
+        for col, stretch in enumerate((1, 1, 0, 1, 0)):
+            grid.setColumnStretchFactor(col, stretch)
         self.readout = QLabel("Hover over a cell to read both ROIs and their z values.")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.roi_button = QRadioButton("ROIs")

@@ -26,7 +26,8 @@ class Actions:
                 action.setStatusTip(tip)
             return action
 
-        self.open_demo = act(strings.OPEN_DEMO, "Ctrl+D", tip="Synthetic patient for trying the app")
+        self.open_demo = act(strings.OPEN_DEMO, "Ctrl+D",
+                             tip="Synthetic patient for trying the app")
         self.open_fmriprep = act(strings.OPEN_FMRIPREP, QKeySequence.StandardKey.Open)
         self.open_nifti = act(strings.OPEN_NIFTI, "Ctrl+Shift+O")
         self.open_timeseries = act(strings.OPEN_TIMESERIES, "Ctrl+Shift+T")
@@ -57,7 +58,8 @@ class Actions:
         self.gsr = act("Global signal regression", checkable=True)
         self.band_pass = act(f"Band-pass {BAND_PASS[0]:g}–{BAND_PASS[1]:g} Hz", checkable=True)
         self.band_pass.setChecked(True)
-        self.recompute = act("Recompute", "Ctrl+R", tip="Run the analysis again with these settings")
+        self.recompute = act("Recompute", "Ctrl+R",
+                             tip="Run the analysis again with these settings")
         self.about = act("About…", QKeySequence.StandardKey.HelpContents)
 
     def settings(self) -> AnalysisSettings:

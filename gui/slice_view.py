@@ -61,7 +61,7 @@ def overlay_rgba(values: np.ndarray, levels: tuple[float, float], cmap: pg.Color
     magnitude = np.abs(values) if symmetric else values - max(lo, 0.0)
     cut = threshold * (max(abs(lo), abs(hi)) if symmetric else span)
     hidden = ~np.isfinite(values) | (np.nan_to_num(magnitude, nan=0.0) < cut)
-    rgba[..., 3] = np.where(hidden, 0, int(round(255 * opacity)))
+    rgba[..., 3] = np.where(hidden, 0, round(255 * opacity))
     return rgba
 
 
@@ -119,7 +119,7 @@ class SlicePane(pg.PlotItem):
     def _set_title(self) -> None:
         value = self.cursor.position[self.fixed_axis]
         self.setTitle(f"{self.column} — {self.plane} {_AXIS[self.fixed_axis]}={value:+.0f} mm",
-                      size="9pt")
+                      size="8pt")
 
     def _on_clicked(self, h: float, v: float) -> None:
         xyz = self.cursor.position
@@ -207,9 +207,9 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                 self.addItem(pane, row=row, col=col)
                 self.panes[(column.split(" ")[0], plane)] = pane
         self.bar = pg.ColorBarItem(values=self.levels, colorMap=self.style_.colormap,
-                                   interactive=False, label="z", width=14)
+                                   interactive=False, label="z", width=10)
         self.delta_bar = pg.ColorBarItem(values=(-1, 1), colorMap=self.style_.diverging,
-                                         interactive=False, label="Δz", width=14)
+                                         interactive=False, label="Δz", width=10)
         self.addItem(self.bar, row=2, col=2, rowspan=3)
         self.addItem(self.delta_bar, row=2, col=4, rowspan=3)
         for bar in (self.bar, self.delta_bar):
@@ -287,5 +287,5 @@ class SliceGrid(pg.GraphicsLayoutWidget):
         ev.accept()
 
     def pane(self, column: str, plane: str) -> SlicePane:
-        """The pane of a column (``"Pre"``, ``"Post"``, ``"Δ"``) and plane."""
+        """Return the pane of a column (``"Pre"``, ``"Post"``, ``"Δ"``) and plane."""
         return self.panes[(column, plane)]

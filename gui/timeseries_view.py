@@ -21,7 +21,7 @@ class TimeSeriesView(pg.GraphicsLayoutWidget):
             plot = self.addPlot(row=row, col=0, title=title)
             plot.setLabel("left", "signal (a.u.)")
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
             self.plots.append(plot)
         self.plots[1].setXLink(self.plots[0])
         self.plots[1].setYLink(self.plots[0])
@@ -57,4 +57,13 @@ class TimeSeriesView(pg.GraphicsLayoutWidget):
             for name, signal, colour in zip(names, signals, COLOURS, strict=True):
                 plot.plot(t, signal, pen=pg.mkPen(colour, width=1.3), name=name)
             r = float(np.corrcoef(signals[0], signals[1])[0, 1])
-            plot.setTitle(f"{label} — {names[0]} and {names[1]}   r = {r:+.2f}", size="9pt")
+            coloured = " and ".join(
+                f"<span style='color:rgb{colour}'>{_short(name)}</span>"
+                for name, colour in zip(names, COLOURS, strict=True))
+            plot.setTitle(f"{label}: {coloured}   r = {r:+.2f}", size="9pt")
+
+
+def _short(name: str) -> str:
+    """Drop the Schaefer prefix ("7Networks_") that repeats in every name."""
+    head, _, rest = name.partition("Networks_")
+    return rest if rest and head.isdigit() else name

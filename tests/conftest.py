@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if "PREPOST_CACHE_DIR" not in os.environ:
     os.environ["PREPOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="prepost-cache-")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture

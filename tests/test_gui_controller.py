@@ -32,7 +32,7 @@ def test_open_demo_emits_comparison_and_maps(qtbot, controller):
     assert maps[0].pre.shape == maps[0].template.shape
     qtbot.waitUntil(lambda: busy == [True, False], timeout=10000)
     assert controller.comparison is comparison
-    name, network = controller.region_at(comparison.rois.coords_mm[10]) or ("", "")
+    _name, network = controller.region_at(comparison.rois.coords_mm[10]) or ("", "")
     assert network in set(comparison.rois.networks)
 
 

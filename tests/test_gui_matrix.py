@@ -93,4 +93,5 @@ def test_timeseries_view_shows_both_rois(qtbot):
     a, b = np.sin(t), np.cos(t)
     widget.set_series(("roiA", "roiB"), (a, b), (b, a), (t, t))
     assert len(widget.plots[0].listDataItems()) == 2
-    assert "roiA and roiB" in widget.plots[1].titleLabel.text
+    title = widget.plots[1].titleLabel.text
+    assert "roiA" in title and "roiB" in title and "r = " in title

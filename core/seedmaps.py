@@ -1,0 +1,486 @@
+"""Seed-to-voxel connectivity maps, computed live from prepared voxel data.
+
+Each session is prepared once (in a worker thread): the brain voxels are
+denoised exactly like the ROI path (:func:`core.denoise.clean_signals`, i.e.
+nilearn ``signal.clean`` with the session's confounds, scrubbing sample mask,
+detrending and band-pass), then every voxel series is centred and scaled to
+unit norm over the kept volumes. A seed map is then one float32
+matrix-vector product: ``r = U @ s`` where ``s`` is the unit-norm seed signal.
+
+The seed signal is the mean denoised signal of the sphere's voxels (mask
+voxels within the radius of the point, plus the voxel nearest to the point),
+as nilearn's ``NiftiSpheresMasker`` computes it. Because cleaning is linear,
+the mean of the cleaned voxels equals the cleaned sphere mean (tested against
+nilearn within 1e-5).
+
+Typical use from a GUI worker thread::
+
+    pre, post = prepare_patient(inputs, settings, progress)
+    z_pre, z_post, delta = seed_maps(pre, post, (6, 16, -10), radius_mm=6.0)
+    volume = to_volume(delta, pre.mask)          # NaN outside the brain
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.errors import InputError
+
+if TYPE_CHECKING:
+    from core.inputs import PatientInputs
+    from core.scan import BoldScan
+    from core.settings import AnalysisSettings, DenoiseSettings
+
+__all__ = [
+    "R_MAX",
+    "PreparedSession",
+    "prepare_from_array",
+    "prepare_patient",
+    "prepare_session_voxels",
+    "seed_map",
+    "seed_maps",
+    "to_volume",
+]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, str], None]
+
+#: Correlations are clipped to ±R_MAX before the Fisher transform.
+R_MAX = 1.0 - 1e-7
+
+_CHUNK = 8192
+
+
+@dataclass(eq=False)
+class PreparedSession:
+    """One session's denoised, standardised brain voxels, ready for seed maps and GBC.
+
+    Attributes
+    ----------
+    data : ndarray of float32, shape (n_voxels, n_kept)
+        C-contiguous; each row is the voxel's denoised series, centred and scaled
+        to unit Euclidean norm over the kept volumes (zeros for constant voxels).
+    scale : ndarray of float32, shape (n_voxels,)
+        Norm of each voxel's centred denoised series (``data * scale`` restores it).
+    valid : ndarray of bool, shape (n_voxels,)
+        False for voxels whose denoised signal has (numerically) zero variance.
+    mask : ndarray of bool, 3D
+        Brain mask; voxels are in its Fortran (nilearn) order.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-MNI-mm affine of the grid.
+    sample_mask : ndarray of int
+        Kept (not scrubbed) volume indices.
+    n_volumes : int
+        Volumes before scrubbing.
+    tr : float
+        Repetition time in seconds.
+    label : str
+        Session label (e.g. ``"pre"``).
+    """
+
+    data: np.ndarray
+    scale: np.ndarray
+    valid: np.ndarray
+    mask: np.ndarray
+    affine: np.ndarray
+    sample_mask: np.ndarray
+    n_volumes: int
+    tr: float
+    label: str = ""
+    _xyz: np.ndarray | None = field(default=None, repr=False)
+    _tree: Any = field(default=None, repr=False)
+    _position: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_voxels(self) -> int:
+        """Number of brain voxels."""
+        return int(self.data.shape[0])
+
+    @property
+    def n_kept(self) -> int:
+        """Number of kept volumes."""
+        return int(self.data.shape[1])
+
+    @property
+    def xyz_mm(self) -> np.ndarray:
+        """World (MNI mm) coordinates of the brain voxels, shape (n_voxels, 3)."""
+        if self._xyz is None:
+            index = np.flatnonzero(self.mask.ravel(order="F"))
+            ijk = np.column_stack(np.unravel_index(index, self.mask.shape, order="F"))
+            self._xyz = ijk @ self.affine[:3, :3].T + self.affine[:3, 3]
+        return self._xyz
+
+    def build_index(self) -> None:
+        """Build the voxel look-up structures (done lazily; call once in a worker)."""
+        from scipy.spatial import cKDTree
+
+        if self._tree is None:
+            self._tree = cKDTree(self.xyz_mm)
+        if self._position is None:
+            position = np.full(self.mask.size, -1, dtype=np.int64)
+            index = np.flatnonzero(self.mask.ravel(order="F"))
+            position[index] = np.arange(index.size)
+            self._position = position
+
+    def sphere_indices(self, xyz_mm: Sequence[float], radius_mm: float) -> np.ndarray:
+        """Brain voxels of a seed sphere, as nilearn's ``NiftiSpheresMasker`` selects them.
+
+        Parameters
+        ----------
+        xyz_mm : sequence of 3 float
+            Centre in MNI mm.
+        radius_mm : float
+            Sphere radius; voxels at a distance ``<= radius_mm`` are included.
+
+        Returns
+        -------
+        ndarray of int
+            Sorted row indices into :attr:`data` (the nearest voxel always
+            included when it lies in the mask); may be empty.
+        """
+        self.build_index()
+        assert self._position is not None
+        centre = np.asarray(xyz_mm, dtype=float).reshape(3)
+        members = np.asarray(self._tree.query_ball_point(centre, r=float(radius_mm) + 1e-9),
+                             dtype=np.int64)
+        inverse = np.linalg.inv(self.affine)
+        nearest = np.round(inverse[:3, :3] @ centre + inverse[:3, 3]).astype(int)
+        if np.all(nearest >= 0) and np.all(nearest < self.mask.shape):
+            flat = int(np.ravel_multi_index(tuple(nearest), self.mask.shape, order="F"))
+            if self._position[flat] >= 0:
+                members = np.append(members, self._position[flat])
+        return np.unique(members)
+
+    def mean_signal(self, indices: np.ndarray) -> np.ndarray:
+        """Mean centred denoised signal of some voxels, shape (n_kept,), float64."""
+        if indices.size == 0:
+            return np.zeros(self.n_kept)
+        weights = self.scale[indices].astype(np.float64)
+        return (weights @ self.data[indices].astype(np.float64)) / indices.size
+
+    def seed_vector(self, xyz_mm: Sequence[float], radius_mm: float) -> np.ndarray:
+        """Unit-norm float32 seed signal of a sphere.
+
+        Raises
+        ------
+        InputError
+            When the sphere has no brain voxel or no varying signal.
+        """
+        indices = self.sphere_indices(xyz_mm, radius_mm)
+        where = ", ".join(f"{v:g}" for v in np.asarray(xyz_mm, dtype=float).ravel())
+        if indices.size == 0:
+            raise InputError(f"expected a seed inside the brain mask, found none at ({where}) mm")
+        signal = self.mean_signal(indices)
+        norm = float(np.linalg.norm(signal))
+        if not norm > 0:
+            raise InputError(f"expected a varying signal in the seed at ({where}) mm, "
+                             "found a constant one")
+        return (signal / norm).astype(np.float32)
+
+
+def _report_none(fraction: float, message: str) -> None:
+    log.debug("%3.0f%% %s", 100 * fraction, message)
+
+
+def _standardise(cleaned: np.ndarray, raw_max: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
+    """Centre and unit-normalise columns of (n_kept, n) cleaned signals."""
+    centred = cleaned - cleaned.mean(axis=0)
+    norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    tolerance = 1e-6 * np.sqrt(centred.shape[0]) * np.maximum(raw_max, 1e-30)
+    valid = norm > tolerance
+    inverse = np.where(valid, 1.0 / np.where(valid, norm, 1.0), 0.0)
+    unit = (centred * inverse).T.astype(np.float32)
+    return unit, np.where(valid, norm, 0.0).astype(np.float32), valid
+
+
+def prepare_from_array(
+    cleaned: np.ndarray,
+    mask: np.ndarray,
+    affine: np.ndarray,
+    *,
+    sample_mask: np.ndarray | None = None,
+    n_volumes: int | None = None,
+    tr: float = 1.0,
+    label: str = "",
+) -> PreparedSession:
+    """Standardise already denoised voxel series (tests, synthetic data, benchmarks).
+
+    Parameters
+    ----------
+    cleaned : ndarray, shape (n_voxels, n_kept)
+        Denoised series of the mask's voxels in Fortran order.
+    mask : ndarray of bool, 3D
+    affine : ndarray, shape (4, 4)
+    sample_mask : ndarray of int, optional
+        Kept volume indices (default: all).
+    n_volumes : int, optional
+        Volumes before scrubbing (default: ``n_kept``).
+    tr : float, default=1.0
+    label : str, default=""
+
+    Returns
+    -------
+    PreparedSession
+    """
+    cleaned = np.asarray(cleaned)
+    if cleaned.shape[0] != int(mask.sum()):
+        raise InputError(f"expected {int(mask.sum())} voxel rows (the mask), "
+                         f"found {cleaned.shape[0]}")
+    n_kept = cleaned.shape[1]
+    data = np.empty(cleaned.shape, dtype=np.float32)
+    scale = np.empty(cleaned.shape[0], dtype=np.float32)
+    valid = np.empty(cleaned.shape[0], dtype=bool)
+    for start in range(0, cleaned.shape[0], _CHUNK):
+        part = cleaned[start:start + _CHUNK].astype(np.float64).T
+        raw_max = np.abs(part).max(axis=0) if part.size else np.zeros(0)
+        rows = slice(start, start + part.shape[1])
+        data[rows], scale[rows], valid[rows] = _standardise(part, raw_max)
+    return PreparedSession(
+        data=data, scale=scale, valid=valid, mask=np.asarray(mask, dtype=bool),
+        affine=np.asarray(affine, dtype=float),
+        sample_mask=np.arange(n_kept) if sample_mask is None else np.asarray(sample_mask),
+        n_volumes=n_kept if n_volumes is None else n_volumes, tr=tr, label=label,
+    )
+
+
+def _denoise_settings(settings: Any) -> DenoiseSettings:
+    from core.settings import AnalysisSettings, DenoiseSettings
+
+    if settings is None:
+        return DenoiseSettings()
+    if isinstance(settings, AnalysisSettings):
+        return settings.denoise
+    return settings
+
+
+def prepare_session_voxels(
+    scan: BoldScan,
+    mask: np.ndarray,
+    settings: AnalysisSettings | DenoiseSettings | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    strategy: str | None = None,
+    label: str = "",
+    chunk_size: int = _CHUNK,
+) -> PreparedSession:
+    """Mask, denoise and standardise one session's voxels.
+
+    Denoising is the ROI path's (:func:`core.denoise.select_confounds` and
+    :func:`core.denoise.clean_signals`), applied to chunks of ``chunk_size``
+    voxels to bound memory (cleaning is column-wise, so chunking changes nothing).
+    With ``gsr`` and strategy ``none``, the mean brain signal is regressed as in
+    :func:`core.pipeline.run_comparison`.
+
+    Parameters
+    ----------
+    scan : BoldScan
+        The session's image, TR and confounds.
+    mask : ndarray of bool
+        Brain mask on the image grid (e.g. :func:`core.pipeline.analysis_mask`).
+    settings : AnalysisSettings or DenoiseSettings, optional
+        Defaults to :class:`core.settings.DenoiseSettings` defaults.
+    progress : callable, optional
+        ``progress(fraction, message)`` called between chunks; may raise
+        :class:`core.errors.AnalysisCancelled` to stop.
+    strategy : str, optional
+        Resolved denoising preset; by default the settings' strategy, else
+        ``"simple"`` when the scan has a confounds table and ``"none"`` otherwise.
+    label : str, default=""
+        Session label for messages.
+    chunk_size : int, default=8192
+        Voxels cleaned per call.
+
+    Returns
+    -------
+    PreparedSession
+
+    Raises
+    ------
+    InputError
+        Non-finite voxel values, too few volumes, or unusable confounds.
+    AnalysisCancelled
+        When ``progress`` raises it.
+    """
+    from core.denoise import clean_signals, select_confounds
+    from core.extract import masked_voxels
+
+    denoise = _denoise_settings(settings)
+    report = progress or _report_none
+    if strategy is None:
+        strategy = denoise.strategy or ("simple" if scan.confounds is not None else "none")
+    name = label or scan.path.name
+    report(0.0, f"Reading {name} voxels")
+    confounds, sample_mask = select_confounds(scan.confounds, scan.n_volumes, denoise, strategy)
+    voxels = masked_voxels(scan.img, mask)
+    if not np.isfinite(voxels).all():
+        n_bad = int((~np.isfinite(voxels)).any(axis=1).sum())
+        raise InputError(f"expected finite values inside the brain mask, found NaN or Inf in "
+                         f"{n_bad} voxels", scan.path)
+    if denoise.gsr and strategy == "none":
+        import pandas as pd
+
+        confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0, dtype=np.float64)})
+    report(0.1, f"Denoising {name} voxels")
+    n_voxels = voxels.shape[0]
+    data: np.ndarray | None = None
+    scale = np.empty(n_voxels, dtype=np.float32)
+    valid = np.empty(n_voxels, dtype=bool)
+    kept = np.arange(scan.n_volumes)
+    for start in range(0, n_voxels, chunk_size):
+        part = voxels[start:start + chunk_size]
+        cleaned = clean_signals(part.T.astype(np.float64), scan.tr, confounds, sample_mask,
+                                denoise, source=f"{name} ({scan.path.name})")
+        kept = cleaned.sample_mask
+        if data is None:
+            data = np.empty((n_voxels, cleaned.n_kept), dtype=np.float32)
+        rows = slice(start, start + part.shape[0])
+        data[rows], scale[rows], valid[rows] = _standardise(
+            cleaned.signals, np.abs(part).max(axis=1).astype(np.float64))
+        done = min(start + chunk_size, n_voxels) / n_voxels
+        report(0.1 + 0.9 * done, f"Denoising {name} voxels ({100 * done:.0f}%)")
+    del voxels
+    if data is None:
+        raise InputError("expected brain voxels, found an empty mask", scan.path)
+    if not valid.all():
+        log.info("%s: %d voxels with a constant signal", name, int((~valid).sum()))
+    prepared = PreparedSession(
+        data=data, scale=scale, valid=valid, mask=np.asarray(mask, dtype=bool),
+        affine=np.asarray(scan.affine, dtype=float), sample_mask=kept,
+        n_volumes=scan.n_volumes, tr=scan.tr, label=label,
+    )
+    prepared.build_index()
+    return prepared
+
+
+def prepare_patient(
+    inputs: PatientInputs,
+    settings: AnalysisSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[PreparedSession, PreparedSession]:
+    """Prepare both sessions of a patient with the shared analysis mask.
+
+    Parameters
+    ----------
+    inputs : PatientInputs
+        Image-based inputs.
+    settings : AnalysisSettings, optional
+    progress : callable, optional
+        ``progress(fraction, message)`` over both sessions; may raise
+        :class:`core.errors.AnalysisCancelled`.
+
+    Returns
+    -------
+    pre, post : PreparedSession
+
+    Raises
+    ------
+    InputError
+        For pre-extracted time-series inputs (no voxel data).
+    """
+    from core.pipeline import analysis_mask, resolve_strategy
+    from core.settings import AnalysisSettings
+
+    if not inputs.is_image_based:
+        raise InputError("seed maps and global connectivity need voxel data (NIfTI or "
+                         "fMRIPrep inputs), not ROI time-series tables")
+    settings = settings or AnalysisSettings()
+    report = progress or _report_none
+    strategy, _ = resolve_strategy(inputs, settings)
+    report(0.0, "Building brain mask")
+    mask = analysis_mask(inputs)
+    out = []
+    for i, scan in enumerate((inputs.pre_scan, inputs.post_scan)):
+        assert scan is not None
+
+        def part(fraction: float, message: str, i: int = i) -> None:
+            report(0.02 + 0.49 * (i + fraction), message)
+
+        out.append(prepare_session_voxels(scan, mask, settings, part, strategy=strategy,
+                                          label=inputs.sessions[i]))
+    report(1.0, "Voxels prepared")
+    return out[0], out[1]
+
+
+def _fisher(r: np.ndarray) -> np.ndarray:
+    np.clip(r, -R_MAX, R_MAX, out=r)
+    return np.arctanh(r, out=r)
+
+
+def seed_map(prepared: PreparedSession, xyz_mm: Sequence[float],
+             radius_mm: float = 6.0) -> np.ndarray:
+    """Fisher z map of a seed sphere's mean signal with every brain voxel.
+
+    Parameters
+    ----------
+    prepared : PreparedSession
+    xyz_mm : sequence of 3 float
+        Seed centre in MNI mm.
+    radius_mm : float, default=6.0
+
+    Returns
+    -------
+    ndarray of float32, shape (n_voxels,)
+        ``arctanh(r)`` (r clipped to ±:data:`R_MAX`); 0 at constant voxels.
+
+    Raises
+    ------
+    InputError
+        When the sphere holds no brain voxel or no varying signal.
+    """
+    seed = prepared.seed_vector(xyz_mm, radius_mm)
+    return _fisher(prepared.data @ seed)
+
+
+def seed_maps(pre: PreparedSession, post: PreparedSession, xyz_mm: Sequence[float],
+              radius_mm: float = 6.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seed maps of both sessions and their difference.
+
+    Parameters
+    ----------
+    pre, post : PreparedSession
+        Prepared with the same mask.
+    xyz_mm : sequence of 3 float
+    radius_mm : float, default=6.0
+
+    Returns
+    -------
+    z_pre, z_post, delta : ndarray of float32, shape (n_voxels,)
+        ``delta = z_post - z_pre``.
+    """
+    if pre.data.shape[0] != post.data.shape[0]:
+        raise InputError("expected pre and post prepared with the same brain mask, found "
+                         f"{pre.n_voxels} and {post.n_voxels} voxels")
+    z_pre = seed_map(pre, xyz_mm, radius_mm)
+    z_post = seed_map(post, xyz_mm, radius_mm)
+    return z_pre, z_post, z_post - z_pre
+
+
+def to_volume(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Put a brain-voxel vector back on the 3D grid.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_voxels,)
+        In the mask's Fortran voxel order.
+    mask : ndarray of bool, 3D
+
+    Returns
+    -------
+    ndarray of float32
+        NaN outside the mask.
+    """
+    values = np.asarray(values)
+    n_voxels = int(np.count_nonzero(mask))
+    if values.shape != (n_voxels,):
+        raise InputError(f"expected {n_voxels} values (one per mask voxel), "
+                         f"found shape {values.shape}")
+    volume = np.full(mask.size, np.nan, dtype=np.float32)
+    volume[np.flatnonzero(np.asarray(mask).ravel(order="F"))] = values
+    return volume.reshape(mask.shape, order="F")

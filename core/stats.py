@@ -96,7 +96,7 @@ def _acf(x: np.ndarray) -> np.ndarray:
 
 
 def _breakpoints(acf: np.ndarray, n_timepoints: int) -> np.ndarray:
-    """xDF adaptive truncation: lags 1..bp are kept, bp+1 is the first inside the band.
+    """Return xDF adaptive truncation points: lags 1..bp are kept, bp+1 is the first inside the band.
 
     ``acf`` has shape (T, n) with lag 0 in row 0.  When no lag falls inside the
     band, every lag up to T − 2 is kept.
@@ -145,7 +145,7 @@ def xdf_r_variance(
     lag 0) divided by ``T²``.
     """
     x = standardise(timeseries)
-    t, n = x.shape
+    t = x.shape[0]
     if t < 4:
         raise ValueError(f"expected at least 4 volumes for xDF, got {t}")
     rho = np.clip((x.T @ x) / t, -_R_MAX, _R_MAX)
@@ -374,8 +374,8 @@ def network_stats_table(comparison: Comparison) -> pd.DataFrame:
     """
     blocks = network_block_weights(comparison.rois.networks)
     edges = [(rows, cols) for _, _, rows, cols in blocks]
-    _, var_pre = influence_block_variance(comparison.pre.timeseries, edges)
-    _, var_post = influence_block_variance(comparison.post.timeseries, edges)
+    _, var_pre = influence_block_variance(comparison.pre.timeseries, edges, taper="tukey")
+    _, var_post = influence_block_variance(comparison.post.timeseries, edges, taper="tukey")
     table = comparison.network_table()
     se = np.sqrt(var_pre + var_post)
     table["se"] = se

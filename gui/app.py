@@ -1,4 +1,7 @@
-"""Application entry point: ``main([PATH] [--demo] [--screenshot FILE.png])``."""
+"""Application entry point: ``main([PATH] [--demo | --empty] [--screenshot FILE.png])``.
+
+With no PATH the demo patient opens, so a first start shows a working review.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="prepost-review", description="Review window.")
     parser.add_argument("path", nargs="*", help="fMRIPrep folder, or pre and post files")
     parser.add_argument("--demo", action="store_true", help="open the demo patient")
+    parser.add_argument("--empty", action="store_true",
+                        help="start with no patient (default: the demo patient when no PATH)")
     parser.add_argument("--screenshot", metavar="FILE.png",
                         help="compute, save a picture of the window and exit")
     return parser.parse_args(argv)
@@ -85,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         window.controller.comparison_ready.connect(lambda _c: save(True))
         window.controller.error_occurred.connect(lambda _m: save(False))
         window.controller.cancelled.connect(lambda: save(False))
-        if not (args.demo or args.path):
+        if args.empty:
             QTimer.singleShot(300, lambda: save(True))
-    if args.demo:
+    if args.demo or not (args.path or args.empty):
         window.open_demo()
     elif args.path:
         window.open_path(*args.path[:2])

@@ -32,11 +32,14 @@ class CleanedSignals:
         Indices of the kept volumes in the original series.
     n_volumes : int
         Number of volumes before scrubbing.
+    label : str
+        Session label.
     """
 
     signals: np.ndarray
     sample_mask: np.ndarray
     n_volumes: int
+    label: str = ""
 
     @property
     def n_kept(self) -> int:

@@ -105,7 +105,7 @@ def gbc_map(
         raise ValueError(f"expected a stride of at least 1, got {stride}")
     data = prepared.data
     valid = prepared.valid
-    c = inverse = None
+    c = inverse = np.zeros(0, dtype=np.float32)
     if gsr:
         c, inverse, valid = _gsr_terms(prepared)
     targets = _targets(prepared, valid, stride)
@@ -116,8 +116,8 @@ def gbc_map(
     target_data = data if all_targets else np.ascontiguousarray(data[targets])
     position = np.full(prepared.n_voxels, -1, dtype=np.int64)
     position[targets] = np.arange(targets.size)
+    c_t = inv_t = c
     if gsr:
-        assert c is not None and inverse is not None
         c_t, inv_t = c[targets], inverse[targets]
     label = prepared.label or "session"
     n = prepared.n_voxels

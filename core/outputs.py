@@ -146,6 +146,10 @@ def _matrix_tsv(matrix: np.ndarray, names: list[str]) -> str:
     return frame.to_csv(sep="\t", float_format="%.6f", lineterminator="\n")
 
 
+def _tsv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+
+
 def _partial_z(partial: np.ndarray | None) -> np.ndarray:
     from core.connectivity import fisher_z
 
@@ -199,7 +203,10 @@ def write_analysis_outputs(
     Files: ``connectivity_pre.tsv``, ``connectivity_post.tsv``,
     ``connectivity_delta.tsv`` (Fisher z, ROI names as header row and first
     column, diagonal 0), ``partial_pre.tsv`` and ``partial_post.tsv`` (Fisher z
-    of partial correlations), ``networks.tsv``, ``rois.tsv`` and ``summary.json``.
+    of partial correlations), ``networks.tsv`` (with the single-patient test:
+    ``se, stat, p, q``), ``edges.tsv`` (every ROI pair with ``stat, p, q``),
+    ``qc.tsv`` (motion, scrubbing, tSNR, QC-FC; pre, post, difference),
+    ``rois.tsv`` and ``summary.json``.
     Each appears whole or not at all.
 
     Parameters
@@ -213,7 +220,11 @@ def write_analysis_outputs(
     list of Path
         The files written.
     """
+    from core.qc import comparison_qc, qc_fc, qc_table
+    from core.stats import edge_table, network_stats_table
+
     out = check_output_dir(out_dir, inputs)
+    qc = comparison.qc or comparison_qc(comparison, inputs)
     names = comparison.rois.names
     rois = pd.DataFrame({"roi": names, "network": comparison.rois.networks,
                          "strength_pre": comparison.pre.strength,
@@ -228,8 +239,9 @@ def write_analysis_outputs(
         "connectivity_delta.tsv": _matrix_tsv(comparison.delta_z, names),
         "partial_pre.tsv": _matrix_tsv(_partial_z(comparison.pre.partial_r), names),
         "partial_post.tsv": _matrix_tsv(_partial_z(comparison.post.partial_r), names),
-        "networks.tsv": comparison.network_table().to_csv(
-            sep="\t", index=False, float_format="%.6f", lineterminator="\n"),
+        "networks.tsv": _tsv(network_stats_table(comparison)),
+        "edges.tsv": _tsv(edge_table(comparison)),
+        "qc.tsv": _tsv(qc_table(qc[0], qc[1], qc_fc(comparison, qc[0], qc[1]))),
         "rois.tsv": rois.to_csv(sep="\t", index=False, float_format="%.6f",
                                 lineterminator="\n"),
     }

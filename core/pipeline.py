@@ -138,9 +138,11 @@ def run_comparison(
     strategy, warnings = resolve_strategy(inputs, settings)
     warnings = list(inputs.warnings) + warnings
     if inputs.is_image_based:
-        rois, series, atlas = _image_timeseries(inputs, settings, strategy, report, warnings)
+        rois, series, atlas, qc = _image_timeseries(inputs, settings, strategy, report,
+                                                     warnings)
     else:
         rois, series, atlas = _table_timeseries(inputs, settings, report, warnings)
+        qc = None
     report(0.85, "Computing connectivity")
     sessions = []
     for label, (cleaned, n_volumes, tr) in zip(inputs.sessions, series, strict=True):
@@ -150,24 +152,41 @@ def run_comparison(
             label=label, timeseries=cleaned.signals, sample_mask=cleaned.sample_mask,
             n_volumes=n_volumes, tr=tr, r=r, z=fisher_z(r), partial_r=partial,
         ))
-    report(1.0, "Done")
-    return Comparison(
+    comparison = Comparison(
         subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
         settings=settings, strategy=strategy, atlas=atlas, warnings=warnings,
     )
+    report(0.95, "Quality control summary")
+    comparison.qc = _finish_qc(comparison, qc)
+    report(1.0, "Done")
+    return comparison
+
+
+def _finish_qc(comparison: Comparison, qc):
+    """QC of both sessions (scrubbing only for tables) and the motion warning."""
+    from core.qc import motion_warning, session_qc
+
+    if qc is None:
+        qc = (session_qc(None, comparison.pre), session_qc(None, comparison.post))
+    warning = motion_warning(*qc)
+    if warning:
+        comparison.warnings.append(warning)
+    return qc
 
 
 def _image_timeseries(inputs, settings, strategy, report, warnings):
+    from core.qc import session_qc
+
     pre, post = inputs.pre_scan, inputs.post_scan
     report(0.02, "Loading atlas")
     atlas = load_atlas(settings.atlas, settings.labels_table)
     report(0.08, "Building brain mask")
     mask = analysis_mask(inputs)
     weights = roi_weights(atlas, mask, pre.affine)
-    raw = []
+    series, qcs = [], []
     for i, scan in enumerate((pre, post)):
         role = inputs.sessions[i]
-        report(0.15 + 0.3 * i, f"Reading {role} voxels")
+        report(0.1 + 0.35 * i, f"Reading {role} voxels")
         voxels = masked_voxels(scan.img, mask)
         bad = ~np.isfinite(voxels)
         if bad.any():
@@ -176,21 +195,19 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
                 f"expected finite values inside the brain mask, found NaN or Inf in {n_bad} "
                 "voxels", scan.path,
             )
-        raw.append((weights.average(voxels), voxels.mean(axis=0) if settings.denoise.gsr else None))
-        del voxels
-    series = []
-    for i, scan in enumerate((pre, post)):
-        role = inputs.sessions[i]
-        report(0.6 + 0.1 * i, f"Denoising {role}")
-        roi_raw, global_signal = raw[i]
+        report(0.25 + 0.35 * i, f"Denoising {role}")
         confounds, sample_mask = select_confounds(
             scan.confounds, scan.n_volumes, settings.denoise, strategy
         )
-        if global_signal is not None and strategy == "none":
-            confounds = pd.DataFrame({"global_signal": global_signal})
-        cleaned = clean_signals(roi_raw, scan.tr, confounds, sample_mask, settings.denoise,
-                                source=f"{role} ({scan.path.name})")
+        if settings.denoise.gsr and strategy == "none":
+            confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0)})
+        cleaned = clean_signals(weights.average(voxels), scan.tr, confounds, sample_mask,
+                                settings.denoise, source=f"{role} ({scan.path.name})")
+        cleaned.label = role
         log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
+        report(0.3 + 0.35 * i, f"Quality control of {role}")
+        qcs.append(session_qc(scan, cleaned, mask, atlas, voxels=voxels))
+        del voxels
         series.append((cleaned, scan.n_volumes, scan.tr))
     keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
     dropped = atlas.n_rois - weights.kept.size
@@ -205,7 +222,7 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
         coords_mm=np.asarray(atlas.coords_mm)[index],
         atlas_index=index,
     )
-    return rois, series, atlas
+    return rois, series, atlas, tuple(qcs)
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from core.atlases import Atlas
 from core.errors import ConfoundsError
-from core.results import Comparison, SessionConnectivity
+from core.results import Comparison
 from core.scan import BoldScan
 
 __all__ = [
@@ -332,9 +333,17 @@ class SessionQC:
         return 100.0 * (1 - self.n_kept / self.n_volumes) if self.n_volumes else float("nan")
 
 
+class KeptVolumes(Protocol):
+    """What QC needs to know about a session's scrubbing (a SessionConnectivity fits)."""
+
+    label: str
+    n_volumes: int
+    sample_mask: np.ndarray
+
+
 def session_qc(
     scan: BoldScan | None,
-    session: SessionConnectivity,
+    session: KeptVolumes,
     mask: np.ndarray | None = None,
     atlas: Atlas | None = None,
     voxels: np.ndarray | None = None,
@@ -347,8 +356,10 @@ def session_qc(
     scan : BoldScan or None
         The session's image (None for ROI time-series tables: only the
         scrubbing measures are then available).
-    session : SessionConnectivity
-        Provides the kept volumes (``sample_mask``) and ``n_volumes``.
+    session : KeptVolumes
+        Provides ``label``, the kept volumes (``sample_mask``) and ``n_volumes``
+        (a :class:`core.results.SessionConnectivity` or
+        :class:`core.denoise.CleanedSignals`).
     mask : ndarray of bool, optional
         Brain mask on the scan's grid (:func:`core.pipeline.analysis_mask`).
     atlas : Atlas, optional
@@ -363,7 +374,7 @@ def session_qc(
     """
     scrubbed = np.ones(session.n_volumes, dtype=bool)
     scrubbed[np.asarray(session.sample_mask, dtype=int)] = False
-    qc = SessionQC(session.label, session.n_volumes, session.n_kept, scrubbed)
+    qc = SessionQC(session.label, session.n_volumes, int(np.size(session.sample_mask)), scrubbed)
     if scan is None:
         return qc
     if scan.confounds is not None:

@@ -95,6 +95,8 @@ class Comparison:
         The atlas (None for pre-extracted tables).
     warnings : list of str
         Everything the clinician should know about how the numbers were made.
+    qc : tuple of core.qc.SessionQC or None
+        Quality control of pre and post, computed while the voxels were read.
     """
 
     subject: str
@@ -106,6 +108,7 @@ class Comparison:
     atlas: Atlas | None = None
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    qc: tuple[Any, Any] | None = None
 
     @property
     def delta_z(self) -> np.ndarray:

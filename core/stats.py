@@ -96,7 +96,7 @@ def _acf(x: np.ndarray) -> np.ndarray:
 
 
 def _breakpoints(acf: np.ndarray, n_timepoints: int) -> np.ndarray:
-    """Return xDF adaptive truncation points: lags 1..bp are kept, bp+1 is the first inside the band.
+    """Return xDF truncation points: lags 1..bp are kept, bp+1 is the first inside the band.
 
     ``acf`` has shape (T, n) with lag 0 in row 0.  When no lag falls inside the
     band, every lag up to T − 2 is kept.

@@ -1,0 +1,261 @@
+"""Speed and memory benchmark: each figure beside its reference, measured in the same run.
+
+Run from the repository root::
+
+    python3 benchmarks/run.py            # full size: 2 mm MNI grid, 300 volumes, two sessions
+    python3 benchmarks/run.py --quick    # 3 mm, 150 volumes (a smoke run)
+
+Synthetic inputs are written once to ``benchmarks/_data/`` (git-ignored). The table
+prints each measurement, its reference on the same input in the same run, and the
+ratio. Speed is never asserted by unit tests; the tests check that every fast path
+gives the reference numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "benchmarks" / "_data"
+ROWS: list[tuple[str, float, str, float, str]] = []
+
+
+def row(name: str, value: float, reference_name: str, reference: float, goal: str) -> None:
+    ROWS.append((name, value, reference_name, reference, goal))
+    ratio = reference / value if value else float("inf")
+    print(f"  {name}: {value:.3f}  |  {reference_name}: {reference:.3f}  |  "
+          f"ratio {ratio:.2f}  ({goal})", flush=True)
+
+
+def print_stages(stages: list[tuple[str, float]], total: float) -> None:
+    """Print how long each stage took; a progress message starts its stage."""
+    ends = [at for _, at in stages[1:]] + [total]
+    for (message, begin), end in zip(stages, ends, strict=True):
+        print(f"    {end - begin:6.2f} s  {message}")
+    print(f"    {total:6.2f} s  total")
+
+
+def timed(function, *args, repeat: int = 1, **kwargs):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = function(*args, **kwargs)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def make_inputs(resolution: int, n_volumes: int) -> tuple[Path, Path]:
+    """Two realistic-size sessions (zeros outside the brain), written with isal level 1."""
+    from isal import igzip
+    from nilearn.datasets import load_mni152_brain_mask
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    paths = tuple(DATA / f"bench_{resolution}mm_{n_volumes}_{s}_space-MNI152NLin2009cAsym_"
+                  "desc-preproc_bold.nii.gz" for s in ("pre", "post"))
+    if all(p.is_file() for p in paths):
+        return paths  # type: ignore[return-value]
+    mask_img = load_mni152_brain_mask(resolution=resolution)
+    mask = np.asarray(mask_img.dataobj) > 0
+    index = np.flatnonzero(mask.ravel(order="F"))
+    rng = np.random.default_rng(0)
+    for k, path in enumerate(paths):
+        volume = np.zeros((*mask.shape, n_volumes), dtype=np.float32, order="F")
+        flat = volume.reshape(-1, n_volumes, order="F")
+        shared = rng.standard_normal((16, n_volumes)).astype(np.float32)
+        loadings = rng.standard_normal((index.size, 16)).astype(np.float32)
+        flat[index] = 1000 + loadings @ shared * 5 + rng.standard_normal(
+            (index.size, n_volumes), dtype=np.float32) * 20
+        img = nib.Nifti1Image(volume, mask_img.affine)
+        img.header.set_xyzt_units("mm", "sec")
+        img.header["pixdim"][4] = 2.0
+        path.write_bytes(igzip.compress(img.to_bytes(), compresslevel=1, mtime=k))
+        del volume, flat, img
+        gc.collect()
+    return paths  # type: ignore[return-value]
+
+
+def decompress_reference(paths) -> tuple[float, str]:
+    """Fastest available gzip decompression of both files (the physical floor)."""
+    from isal import igzip
+
+    def run():
+        for p in paths:
+            with igzip.open(p, "rb") as stream:
+                while stream.read(1 << 24):
+                    pass
+    seconds, _ = timed(run, repeat=2)
+    return seconds, "isal"
+
+
+def bench_extraction(paths) -> None:
+    from nilearn.maskers import NiftiLabelsMasker, NiftiSpheresMasker
+
+    from core.atlases import load_atlas
+    from core.extract import brain_mask_for, roi_weights
+
+    print("ROI extraction of both sessions from in-memory images (s)", flush=True)
+    images = [nib.Nifti1Image(np.asarray(nib.load(p).dataobj), nib.load(p).affine)
+              for p in paths]
+    mask = brain_mask_for(images[0])
+    mask_img = nib.Nifti1Image(mask.astype(np.uint8), images[0].affine)
+    for atlas_name, reference in (("dosenbach160", "spheres"), ("schaefer400", "labels"),
+                                  ("aal3", "labels")):
+        atlas = load_atlas(atlas_name)
+        prep, weights = timed(roi_weights, atlas, mask, images[0].affine)
+
+        seconds, ours_ts = timed(_extract_ours, images, mask, weights, repeat=2)
+        if reference == "spheres":
+            masker = NiftiSpheresMasker([tuple(c) for c in atlas.coords_mm[weights.kept]],
+                                        radius=5.0, mask_img=mask_img, allow_overlap=True)
+        else:
+            masker = NiftiLabelsMasker(atlas.labels_img, mask_img=mask_img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref_seconds, ref_ts = timed(_extract_nilearn, images, masker)
+        diff = max(float(np.abs(a - b).max() / np.abs(b).max())
+                   for a, b in zip(ours_ts, ref_ts, strict=True))
+        kind = "NiftiSpheresMasker" if reference == "spheres" else "NiftiLabelsMasker"
+        row(f"extract {atlas_name} (+{prep:.2f} s weights once per grid)", seconds,
+            kind, ref_seconds, f"goal ≥ {20 if reference == 'spheres' else 5}x; "
+            f"max relative diff {diff:.1e}")
+
+
+def _extract_ours(images, mask, weights):
+    from core.extract import masked_voxels
+
+    return [weights.average(masked_voxels(img, mask)) for img in images]
+
+
+def _extract_nilearn(images, masker):
+    return [masker.fit_transform(img) for img in images]
+
+
+def bench_open(paths) -> None:
+    floor, library = decompress_reference(paths)
+    print(f"Opening a patient (two .nii.gz) to connectivity + maps, vs {library} "
+          "decompression of both files (s)", flush=True)
+    code = (
+        "import sys, time, json, resource; sys.path.insert(0, %r)\n"
+        "t = time.perf_counter()\n"
+        "from core.inputs import open_nifti_pair\n"
+        "from core.pipeline import run_comparison\n"
+        "from core.maps import roi_map\n"
+        "from core.settings import AnalysisSettings, DenoiseSettings\n"
+        "stages = []\n"
+        "inputs = open_nifti_pair(%r, %r)\n"
+        "c = run_comparison(inputs, AnalysisSettings(denoise=DenoiseSettings(strategy='none')),"
+        " progress=lambda f, m: stages.append((m, time.perf_counter() - t)))\n"
+        "roi_map(c, c.pre.strength); roi_map(c, c.post.strength)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'stages': stages, "
+        "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    ) % (str(ROOT), str(paths[0]), str(paths[1]))
+    result = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                       text=True, check=True).stdout)
+    row("open + compute + maps", result["seconds"], f"{library} decompress", floor,
+        "goal: time ≤ 1.3x reference, i.e. ratio ≥ 0.77")
+    print_stages([("Importing and opening headers", 0.0), *result["stages"]],
+                 result["seconds"])
+    img = nib.load(paths[0])
+    from core.extract import brain_mask_for
+
+    n_voxels = int(brain_mask_for(img).sum())
+    masked_mb = 2 * n_voxels * img.shape[3] * 4 / 2**20
+    budget = 1.5 * masked_mb + 500
+    row("peak memory (MB)", result["peak_mb"], "budget 1.5 x masked + 500 MB", budget,
+        f"goal ratio ≥ 1; two masked float32 arrays = {masked_mb:.0f} MB")
+
+
+def bench_startup() -> None:
+    print("Start to visible window (s)", flush=True)
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "import sys; sys.path.insert(0, %r)\n"
+        "import os; os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+        "from PyQt6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "print(time.perf_counter() - t)\n"
+        "mods = [m for m in ('nilearn', 'scipy', 'pandas', 'sklearn') if m in sys.modules]\n"
+        "print(','.join(mods))\n"
+    ) % str(ROOT)
+    env = {**os.environ, "PREPOST_SETTINGS_FILE": str(DATA / "bench_settings.ini")}
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env).stdout.split("\n")
+    total = time.perf_counter() - start
+    row("interpreter start to shown window", total, "goal", 1.5,
+        f"in-process part {float(out[0]):.2f} s; heavy modules loaded: {out[1] or 'none'}")
+
+
+def bench_cursor(n_moves: int = 120) -> None:
+    print("Cursor redraw of the nine slice panes (frames per second, offscreen)", flush=True)
+    code = (
+        "import os, sys, time; sys.path.insert(0, %r)\n"
+        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+        "from PyQt6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.resize(1600, 1000); w.show()\n"
+        "done = []\n"
+        "w.controller.comparison_ready.connect(lambda c: done.append(c))\n"
+        "w.open_demo()\n"
+        "while not done: app.processEvents(); time.sleep(0.01)\n"
+        "app.processEvents()\n"
+        "t = time.perf_counter()\n"
+        "for i in range(%d):\n"
+        "    w.cursor.set_position((-40 + (i %% 80), -50 + (i %% 60), -20 + (i %% 50)))\n"
+        "    w.slices.repaint(); app.processEvents()\n"
+        "print(%d / (time.perf_counter() - t))\n"
+    ) % (str(ROOT), n_moves, n_moves)
+    env = {**os.environ, "PREPOST_SETTINGS_FILE": str(DATA / "bench_settings.ini")}
+    fps = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, env=env).stdout.strip().splitlines()[-1])
+    row("cursor moves per second (inverse: s/frame shown as fps)", 1 / fps, "30 fps budget",
+        1 / 30, f"{fps:.0f} fps; goal ≥ 30 fps")
+
+
+def bench_demo_pipeline() -> None:
+    print("Whole demo pipeline, per stage (s)", flush=True)
+    from core.demo import ensure_demo_patient, open_demo_patient
+    from core.pipeline import run_comparison
+
+    ensure_demo_patient()
+    stages: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    inputs = open_demo_patient()
+    stages.append(("open", time.perf_counter() - start))
+    run_comparison(inputs, progress=lambda f, m: stages.append((m, time.perf_counter() - start)))
+    print_stages([("Opening (discovery + headers)", 0.0), *stages[1:]],
+                 time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 mm, 150 volumes")
+    args = parser.parse_args()
+    resolution, n_volumes = (3, 150) if args.quick else (2, 300)
+    print(f"Synthetic inputs: {resolution} mm MNI grid, {n_volumes} volumes, two sessions")
+    paths = make_inputs(resolution, n_volumes)
+    bench_extraction(paths)
+    bench_open(paths)
+    bench_startup()
+    bench_cursor()
+    bench_demo_pipeline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from core.qc import (
+    SessionQC,
+    carpet_data,
+    framewise_displacement,
+    motion_warning,
+    qc_table,
+    read_motion,
+)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_root):
+    from core.demo import open_demo_patient
+    from core.pipeline import analysis_mask, run_comparison
+
+    inputs = open_demo_patient()
+    return inputs, run_comparison(inputs), analysis_mask(inputs)
+
+
+def test_fd_equals_demo_column(demo):
+    inputs, _, _ = demo
+    motion, column = read_motion(inputs.pre_scan.confounds)
+    fd = framewise_displacement(motion)
+    assert np.isnan(fd[0]) and np.isnan(column[0])
+    np.testing.assert_allclose(fd[1:], column[1:], rtol=1e-4, atol=1e-5)
+
+
+def test_session_qc_tsnr_matches_nifti_masker(demo):
+    from nilearn.maskers import NiftiMasker
+
+    from core.qc import session_qc
+
+    inputs, comparison, mask = demo
+    qc = session_qc(inputs.pre_scan, comparison.pre, mask, comparison.atlas)
+    import nibabel as nib
+
+    masker = NiftiMasker(nib.Nifti1Image(mask.astype(np.uint8), inputs.pre_scan.affine),
+                         standardize=None)
+    data = masker.fit_transform(inputs.pre_scan.img).astype(np.float64)
+    expected = data.mean(axis=0) / data.std(axis=0)
+    got = masker.transform(nib.Nifti1Image(qc.tsnr_map[..., None],
+                                           inputs.pre_scan.affine)).ravel()
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    assert 5 < qc.mean_tsnr_gm < 200
+    assert qc.carpet.data.shape[0] <= 1600
+    assert qc.carpet.data.shape[1] == inputs.pre_scan.n_volumes
+    assert "Default" in qc.carpet.groups
+    assert qc.dvars.shape == (inputs.pre_scan.n_volumes,)
+    assert np.nanmedian(qc.std_dvars) == pytest.approx(1.0, abs=0.3)
+
+
+def _qc(fd_mean, n_kept=200, label="pre"):
+    fd = np.full(200, fd_mean)
+    fd[0] = np.nan
+    return SessionQC(label, 200, n_kept, np.zeros(200, bool), fd=fd)
+
+
+def test_motion_warning():
+    assert motion_warning(_qc(0.1), _qc(0.1, label="post")) is None
+    assert "FD" in motion_warning(_qc(0.1), _qc(0.3, label="post"))
+    assert "scrubbed" in motion_warning(_qc(0.1), _qc(0.1, n_kept=170, label="post"))
+    assert motion_warning(_qc(0.1), _qc(0.3), fd_threshold=0.5) is None
+
+
+def test_qc_table_and_carpet():
+    table = qc_table(_qc(0.1), _qc(0.3, n_kept=180))
+    assert list(table.columns) == ["measure", "pre", "post", "difference"]
+    row = table.set_index("measure").loc["mean_fd_mm"]
+    assert row.difference == pytest.approx(0.2)
+    assert table.set_index("measure").loc["percent_scrubbed", "post"] == pytest.approx(10)
+    rng = np.random.default_rng(0)
+    voxels = rng.normal(size=(5000, 50)).astype(np.float32)
+    groups = np.array(["B"] * 1000 + ["Other"] * 1000 + ["A"] * 3000, dtype=object)
+    carpet = carpet_data(voxels, groups, max_rows=500, order=["A", "B"])
+    assert carpet.groups == ["A", "B", "Other"]
+    assert carpet.data.shape == (500, 50) and carpet.data.dtype == np.float32
+    np.testing.assert_allclose(carpet.data.mean(axis=1), 0, atol=1e-5)
+
+
+def test_analysis_outputs_include_stats_and_qc(demo, tmp_path):
+    import pandas as pd
+
+    from core.outputs import write_analysis_outputs
+
+    inputs, comparison, _ = demo
+    paths = write_analysis_outputs(comparison, inputs, tmp_path / "out")
+    assert {"edges.tsv", "qc.tsv", "networks.tsv"} <= {p.name for p in paths}
+    qc = pd.read_csv(tmp_path / "out" / "qc.tsv", sep="\t")
+    assert "mean_fd_mm" in set(qc.measure)
+    nets = pd.read_csv(tmp_path / "out" / "networks.tsv", sep="\t")
+    assert {"stat", "p", "q", "n_edges"} <= set(nets.columns)
+    edges = pd.read_csv(tmp_path / "out" / "edges.tsv", sep="\t")
+    assert list(edges.columns[:10]) == ["roi_a", "roi_b", "network_a", "network_b", "z_pre",
+                                        "z_post", "delta_z", "stat", "p", "q"]
+    assert len(edges) == len(comparison.rois) * (len(comparison.rois) - 1) // 2

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.seedmaps import PreparedSession, prepare_from_array, seed_maps, to_volume  # noqa: E402
+from core.seedmaps import PreparedSession, prepare_from_array, seed_maps, to_volume
 
 
 def _synthetic_session(mask, affine, n_time, rng, label):

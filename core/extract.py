@@ -30,7 +30,7 @@ class RoiWeights:
 
     Attributes
     ----------
-    matrix : scipy.sparse.csr_matrix, shape (n_rois_kept, n_voxels)
+    matrix : scipy.sparse.csc_matrix, shape (n_rois_kept, n_voxels)
         Row ``i`` holds ``1 / n_i`` on the voxels of ROI ``i``.
     kept : ndarray of int
         Atlas indices of the ROIs that have at least one voxel in the mask.
@@ -38,13 +38,21 @@ class RoiWeights:
         Voxels per kept ROI.
     """
 
-    matrix: sparse.csr_matrix
+    matrix: sparse.csc_matrix
     kept: np.ndarray
     voxel_counts: np.ndarray
 
-    def average(self, voxels: np.ndarray) -> np.ndarray:
-        """Return ROI mean signals, shape (n_volumes, n_rois_kept), from (n_voxels, n_volumes)."""
-        return np.asarray(self.matrix @ voxels, dtype=np.float64).T
+    def average(self, voxels: np.ndarray, chunk: int = 16384) -> np.ndarray:
+        """Return ROI mean signals, shape (n_volumes, n_rois_kept), from (n_voxels, n_volumes).
+
+        The product runs in float64 over blocks of voxels, so a float32 voxel
+        array is never copied whole to float64.
+        """
+        out = np.zeros((self.matrix.shape[0], voxels.shape[1]))
+        for start in range(0, voxels.shape[0], chunk):
+            block = slice(start, start + chunk)
+            out += self.matrix[:, block] @ voxels[block].astype(np.float64)
+        return out.T
 
 
 def brain_mask_for(img: nib.spatialimages.SpatialImage) -> np.ndarray:
@@ -183,7 +191,7 @@ def roi_weights(atlas: Atlas, mask: np.ndarray, affine: np.ndarray) -> RoiWeight
         log.warning("%d ROIs have no voxel inside the brain mask", n_rois - kept.size)
     member = member[kept]
     scale = sparse.diags(1.0 / counts[kept])
-    return RoiWeights(matrix=(scale @ member).tocsr(), kept=kept, voxel_counts=counts[kept])
+    return RoiWeights(matrix=(scale @ member).tocsc(), kept=kept, voxel_counts=counts[kept])
 
 
 def _label_members(

@@ -4,8 +4,9 @@ GBC of a voxel is the mean Fisher z (``arctanh r``) of its prepared (denoised)
 signal with the signals of all *other* target voxels (Abdallah et al. 2017 use
 the same definition). It is computed in blocks of ``block_size`` source voxels
 against all targets, so the full voxel × voxel matrix never exists; memory is
-``block_size × n_targets × 4`` bytes (2048 × 230k ≈ 1.9 GB at 2 mm, so the
-default block is 1024 ≈ 0.9 GB).
+``block_size × n_targets × 4`` bytes. By default the block is sized to
+:data:`BLOCK_BYTES` (256 MB: about 270 voxels at 2 mm), which costs only a few
+percent of speed against 1024-voxel blocks.
 
 Global signal regression (``gsr=True``): the global signal ``g`` is the mean
 of the prepared (denoised, centred) series over the brain voxels; it is
@@ -34,11 +35,14 @@ import numpy as np
 
 from core.seedmaps import R_MAX, PreparedSession
 
-__all__ = ["gbc_map", "gbc_maps"]
+__all__ = ["BLOCK_BYTES", "gbc_map", "gbc_maps"]
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
+
+#: Default memory of one block of correlations, in bytes.
+BLOCK_BYTES = 256 * 2**20
 
 
 def _report_none(fraction: float, message: str) -> None:
@@ -75,7 +79,7 @@ def gbc_map(
     *,
     gsr: bool = False,
     stride: int = 1,
-    block_size: int = 1024,
+    block_size: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> np.ndarray:
     """Voxel-wise GBC of one session.
@@ -89,8 +93,8 @@ def gbc_map(
     stride : int, default=1
         Use as targets only voxels whose indices are multiples of ``stride``
         on every axis (2 → a 4 mm target lattice on 2 mm data, ~8× faster).
-    block_size : int, default=1024
-        Source voxels per block.
+    block_size : int, optional
+        Source voxels per block; by default :data:`BLOCK_BYTES` worth of correlations.
     progress : callable, optional
         ``progress(fraction, message)`` called after every block; may raise
         :class:`core.errors.AnalysisCancelled`.
@@ -112,6 +116,8 @@ def gbc_map(
     out = np.zeros(prepared.n_voxels, dtype=np.float32)
     if targets.size < 2:
         return out
+    if block_size is None:
+        block_size = max(16, BLOCK_BYTES // (4 * targets.size))
     all_targets = targets.size == prepared.n_voxels
     target_data = data if all_targets else np.ascontiguousarray(data[targets])
     position = np.full(prepared.n_voxels, -1, dtype=np.int64)
@@ -147,7 +153,7 @@ def gbc_maps(
     *,
     gsr: bool = False,
     stride: int = 1,
-    block_size: int = 1024,
+    block_size: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """GBC of both sessions and their difference.

@@ -191,6 +191,8 @@ def summary_dict(comparison: Comparison, inputs: PatientInputs) -> dict[str, Any
         "sessions": sessions,
         "inputs": files,
         "warnings": list(comparison.warnings),
+        "named_edges_note": (comparison.named_edges.attrs.get("note", "")
+                             if comparison.named_edges is not None else ""),
         "software": software_versions(),
     }
 
@@ -206,6 +208,7 @@ def write_analysis_outputs(
     of partial correlations), ``networks.tsv`` (with the single-patient test:
     ``se, stat, p, q``), ``edges.tsv`` (every ROI pair with ``stat, p, q``),
     ``qc.tsv`` (motion, scrubbing, tSNR, QC-FC; pre, post, difference),
+    ``named_edges.tsv`` (dlPFC–sgACC, insula–DMN, amygdala–sgACC, PCC–mPFC),
     ``rois.tsv`` and ``summary.json``.
     Each appears whole or not at all.
 
@@ -224,7 +227,11 @@ def write_analysis_outputs(
     from core.stats import edge_table, network_stats_table
 
     out = check_output_dir(out_dir, inputs)
+    from core.seeds import empty_named_edges
+
     qc = comparison.qc or comparison_qc(comparison, inputs)
+    edges = comparison.named_edges if comparison.named_edges is not None else (
+        empty_named_edges())
     names = comparison.rois.names
     rois = pd.DataFrame({"roi": names, "network": comparison.rois.networks,
                          "strength_pre": comparison.pre.strength,
@@ -242,6 +249,7 @@ def write_analysis_outputs(
         "networks.tsv": _tsv(network_stats_table(comparison)),
         "edges.tsv": _tsv(edge_table(comparison)),
         "qc.tsv": _tsv(qc_table(qc[0], qc[1], qc_fc(comparison, qc[0], qc[1]))),
+        "named_edges.tsv": _tsv(edges),
         "rois.tsv": rois.to_csv(sep="\t", index=False, float_format="%.6f",
                                 lineterminator="\n"),
     }

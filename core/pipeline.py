@@ -21,6 +21,7 @@ from core.extract import brain_mask_for, masked_voxels, roi_weights
 from core.inputs import PatientInputs
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.scan import BoldScan, read_nifti, same_grid
+from core.seeds import clinical_seed_atlas, empty_named_edges, named_edges_from_signals
 from core.settings import AnalysisSettings
 from core.timeseries_table import network_from_roi_name
 
@@ -29,6 +30,8 @@ __all__ = ["ProgressCallback", "analysis_mask", "resolve_strategy", "run_compari
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
+#: Radius of the clinical seed spheres used for the named edges.
+SEED_RADIUS_MM = 6.0
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -138,11 +141,11 @@ def run_comparison(
     strategy, warnings = resolve_strategy(inputs, settings)
     warnings = list(inputs.warnings) + warnings
     if inputs.is_image_based:
-        rois, series, atlas, qc = _image_timeseries(inputs, settings, strategy, report,
-                                                     warnings)
+        rois, series, atlas, qc, edges = _image_timeseries(inputs, settings, strategy, report,
+                                                            warnings)
     else:
         rois, series, atlas = _table_timeseries(inputs, settings, report, warnings)
-        qc = None
+        qc, edges = None, empty_named_edges()
     report(0.85, "Computing connectivity")
     sessions = []
     for label, (cleaned, n_volumes, tr) in zip(inputs.sessions, series, strict=True):
@@ -155,6 +158,7 @@ def run_comparison(
     comparison = Comparison(
         subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
         settings=settings, strategy=strategy, atlas=atlas, warnings=warnings,
+        named_edges=edges,
     )
     report(0.95, "Quality control summary")
     comparison.qc = _finish_qc(comparison, qc)
@@ -183,7 +187,9 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
     report(0.08, "Building brain mask")
     mask = analysis_mask(inputs)
     weights = roi_weights(atlas, mask, pre.affine)
-    series, qcs = [], []
+    seed_atlas = clinical_seed_atlas(SEED_RADIUS_MM)
+    seed_weights = roi_weights(seed_atlas, mask, pre.affine)
+    series, qcs, seed_signals = [], [], []
     for i, scan in enumerate((pre, post)):
         role = inputs.sessions[i]
         report(0.1 + 0.35 * i, f"Reading {role} voxels")
@@ -204,6 +210,10 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
         cleaned = clean_signals(weights.average(voxels), scan.tr, confounds, sample_mask,
                                 settings.denoise, source=f"{role} ({scan.path.name})")
         cleaned.label = role
+        seeds = clean_signals(seed_weights.average(voxels), scan.tr, confounds, sample_mask,
+                              settings.denoise, source=f"{role} ({scan.path.name})")
+        seed_signals.append({seed_atlas.roi_names[k]: seeds.signals[:, i]
+                             for i, k in enumerate(seed_weights.kept)})
         log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
         report(0.3 + 0.35 * i, f"Quality control of {role}")
         qcs.append(session_qc(scan, cleaned, mask, atlas, voxels=voxels))
@@ -222,7 +232,8 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
         coords_mm=np.asarray(atlas.coords_mm)[index],
         atlas_index=index,
     )
-    return rois, series, atlas, tuple(qcs)
+    edges = named_edges_from_signals(seed_signals[0], seed_signals[1], SEED_RADIUS_MM)
+    return rois, series, atlas, tuple(qcs), edges
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:

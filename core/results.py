@@ -97,6 +97,8 @@ class Comparison:
         Everything the clinician should know about how the numbers were made.
     qc : tuple of core.qc.SessionQC or None
         Quality control of pre and post, computed while the voxels were read.
+    named_edges : DataFrame or None
+        The literature's named edges (:func:`core.seeds.named_edges_from_signals`).
     """
 
     subject: str
@@ -109,6 +111,7 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     qc: tuple[Any, Any] | None = None
+    named_edges: pd.DataFrame | None = None
 
     @property
     def delta_z(self) -> np.ndarray:

@@ -242,12 +242,14 @@ def prepare_from_array(
         raw_max = np.abs(part).max(axis=0) if part.size else np.zeros(0)
         rows = slice(start, start + part.shape[1])
         data[rows], scale[rows], valid[rows] = _standardise(part, raw_max)
-    return PreparedSession(
+    prepared = PreparedSession(
         data=data, scale=scale, valid=valid, mask=np.asarray(mask, dtype=bool),
         affine=np.asarray(affine, dtype=float),
         sample_mask=np.arange(n_kept) if sample_mask is None else np.asarray(sample_mask),
         n_volumes=n_kept if n_volumes is None else n_volumes, tr=tr, label=label,
     )
+    prepared.build_index()
+    return prepared
 
 
 def _clean_chunk(signals: np.ndarray, tr: float, confounds: Any, sample_mask: Any,

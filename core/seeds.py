@@ -8,6 +8,9 @@ coordinate or of its atlas derivation).
 Named edges are correlations between sphere-mean signals of the prepared
 (denoised) voxel data of each session; a group of seeds (the DMN = PCC and
 mPFC) contributes the mean of its seeds' sphere-mean signals.
+
+Edge sources are given as author and year where the journal details were not
+verified offline (Gärtner et al. 2019; Nakamura et al. 2021).
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ __all__ = [
     "NAMED_EDGES",
     "ClinicalSeed",
     "NamedEdge",
+    "clinical_seed_atlas",
     "empty_named_edges",
     "load_clinical_seeds",
     "named_edges",
+    "named_edges_from_signals",
     "seed_by_name",
 ]
 
+_R_MAX = 1.0 - 1e-7
 #: Columns of :func:`named_edges` (and of ``named_edges.tsv``).
 EDGE_COLUMNS = ("edge", "seed_a", "seed_b", "source", "r_pre", "r_post", "z_pre", "z_post",
                 "delta_z")
@@ -80,8 +86,7 @@ class NamedEdge:
 _DMN = ("PCC", "mPFC")
 #: The named edges reported by :func:`named_edges`.
 NAMED_EDGES: tuple[NamedEdge, ...] = (
-    NamedEdge("dlPFC(L)–sgACC", ("dlPFC_L",), ("sgACC",),
-              "Gärtner et al. 2019, Neuropsychopharmacology 44"),
+    NamedEdge("dlPFC(L)–sgACC", ("dlPFC_L",), ("sgACC",), "Gärtner et al. 2019"),
     NamedEdge("insula(L)–DMN", ("insula_L",), _DMN, "Evans et al. 2018, Biol Psychiatry 84:582"),
     NamedEdge("insula(R)–DMN", ("insula_R",), _DMN, "Evans et al. 2018, Biol Psychiatry 84:582"),
     NamedEdge("amygdala(L)–sgACC", ("amygdala_L",), ("sgACC",), "Nakamura et al. 2021"),
@@ -162,15 +167,28 @@ def empty_named_edges(note: str = "") -> pd.DataFrame:
     return frame
 
 
-def _group_signal(prepared: PreparedSession, seeds: dict[str, ClinicalSeed],
-                  names: tuple[str, ...], radius_mm: float) -> np.ndarray:
-    signals = []
-    for name in names:
-        indices = prepared.sphere_indices(seeds[name].xyz_mm, radius_mm)
-        if indices.size == 0:
-            raise InputError(f"expected the {name} seed inside the brain mask, found it outside")
-        signals.append(prepared.mean_signal(indices))
-    return np.mean(signals, axis=0)
+def clinical_seed_atlas(radius_mm: float = 6.0):
+    """Return the preset seeds as a sphere atlas, so their signals come from the ROI path.
+
+    Parameters
+    ----------
+    radius_mm : float, default=6.0
+
+    Returns
+    -------
+    core.atlases.Atlas
+    """
+    from core.atlases import Atlas
+
+    seeds = load_clinical_seeds()
+    return Atlas(
+        name="clinical_seeds", title=f"Clinical seeds ({radius_mm:g} mm spheres)",
+        kind="spheres", roi_names=tuple(s.name for s in seeds),
+        networks=tuple("" for _ in seeds),
+        coords_mm=np.array([s.xyz_mm for s in seeds], dtype=float), labels_img=None,
+        label_values=(), radius_mm=np.full(len(seeds), float(radius_mm)),
+        citation="see resources/clinical_seeds.tsv", licence="",
+    )
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -180,13 +198,62 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / denominator) if denominator > 0 else float("nan")
 
 
+def named_edges_from_signals(
+    pre: dict[str, np.ndarray],
+    post: dict[str, np.ndarray],
+    radius_mm: float = 6.0,
+    edges: tuple[NamedEdge, ...] = NAMED_EDGES,
+) -> pd.DataFrame:
+    """Correlations of the literature's named edges from denoised seed signals.
+
+    Parameters
+    ----------
+    pre, post : dict of str to ndarray
+        Sphere-mean signal of each preset seed (by name), denoised, kept volumes only.
+    radius_mm : float, default=6.0
+        Radius the signals were taken with (recorded in the table's note).
+    edges : tuple of NamedEdge, default=NAMED_EDGES
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EDGE_COLUMNS`; ``z = arctanh(r)``, ``delta_z = z_post - z_pre``.
+        ``seed_a``/``seed_b`` name the seeds (``+`` joins a group's seeds, whose
+        signals are averaged).
+    """
+    import pandas as pd
+
+    rows = []
+    for edge in edges:
+        r = []
+        for signals in (pre, post):
+            missing = [n for n in edge.seeds_a + edge.seeds_b if n not in signals]
+            if missing:
+                r.append(float("nan"))
+                continue
+            a = np.mean([signals[n] for n in edge.seeds_a], axis=0)
+            b = np.mean([signals[n] for n in edge.seeds_b], axis=0)
+            r.append(_correlation(a, b))
+        z = [float(np.arctanh(np.clip(v, -_R_MAX, _R_MAX))) for v in r]
+        rows.append({
+            "edge": edge.edge, "seed_a": "+".join(edge.seeds_a),
+            "seed_b": "+".join(edge.seeds_b), "source": edge.source,
+            "r_pre": r[0], "r_post": r[1], "z_pre": z[0], "z_post": z[1],
+            "delta_z": z[1] - z[0],
+        })
+    frame = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
+    frame.attrs["note"] = (f"sphere-mean signals of {radius_mm:g} mm seeds; DMN = mean of the "
+                           "PCC and mPFC sphere signals")
+    return frame
+
+
 def named_edges(
     prepared_pre: PreparedSession,
     prepared_post: PreparedSession,
     radius_mm: float = 6.0,
     edges: tuple[NamedEdge, ...] = NAMED_EDGES,
 ) -> pd.DataFrame:
-    """Correlations of the literature's named edges, pre, post and Δ.
+    """Named edges from prepared (denoised) voxel data of both sessions.
 
     Parameters
     ----------
@@ -199,29 +266,16 @@ def named_edges(
     Returns
     -------
     DataFrame
-        Columns :data:`EDGE_COLUMNS`; ``z = arctanh(r)``, ``delta_z = z_post - z_pre``.
-        ``seed_a``/``seed_b`` name the seeds (``+`` joins a group's seeds).
+        As :func:`named_edges_from_signals`.
     """
-    import pandas as pd
-
-    from core.seedmaps import R_MAX
-
-    seeds = {s.name: s for s in load_clinical_seeds()}
-    rows = []
-    for edge in edges:
-        r = []
-        for prepared in (prepared_pre, prepared_post):
-            a = _group_signal(prepared, seeds, edge.seeds_a, radius_mm)
-            b = _group_signal(prepared, seeds, edge.seeds_b, radius_mm)
-            r.append(_correlation(a, b))
-        z = [float(np.arctanh(np.clip(v, -R_MAX, R_MAX))) for v in r]
-        rows.append({
-            "edge": edge.edge, "seed_a": "+".join(edge.seeds_a),
-            "seed_b": "+".join(edge.seeds_b), "source": edge.source,
-            "r_pre": r[0], "r_post": r[1], "z_pre": z[0], "z_post": z[1],
-            "delta_z": z[1] - z[0],
-        })
-    frame = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
-    frame.attrs["note"] = (f"sphere-mean signals of {radius_mm:g} mm seeds; DMN = mean of the "
-                           "PCC and mPFC sphere signals")
-    return frame
+    signals = []
+    for prepared in (prepared_pre, prepared_post):
+        by_name = {}
+        for seed in load_clinical_seeds():
+            indices = prepared.sphere_indices(seed.xyz_mm, radius_mm)
+            if indices.size == 0:
+                raise InputError(
+                    f"expected the {seed.name} seed inside the brain mask, found it outside")
+            by_name[seed.name] = prepared.mean_signal(indices)
+        signals.append(by_name)
+    return named_edges_from_signals(signals[0], signals[1], radius_mm, edges)

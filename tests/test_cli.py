@@ -40,7 +40,7 @@ def demo_output(demo_root, tmp_path_factory):
 
 def test_analyze_writes_the_contract_files(demo_output):
     names = {p.name for p in demo_output.iterdir()}
-    assert CONTRACT_FILES <= names
+    assert names >= CONTRACT_FILES
     assert not [n for n in names if n.endswith(".part") or n.startswith(".")]
 
 
@@ -174,3 +174,19 @@ def test_main_py_runs_the_cli_as_a_subprocess(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), "atlases"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0 and "schaefer100" in result.stdout
+
+
+def test_named_edges_tsv_equals_the_voxel_route(demo_output, demo_root):
+    """named_edges.tsv (ROI path) equals named edges from prepared voxel data (seed path)."""
+    from core.inputs import open_fmriprep
+    from core.seedmaps import prepare_patient
+    from core.seeds import named_edges
+    from core.settings import AnalysisSettings
+
+    table = pd.read_csv(demo_output / "named_edges.tsv", sep="\t")
+    assert list(table.edge) == ["dlPFC(L)–sgACC", "insula(L)–DMN", "insula(R)–DMN",
+                                "amygdala(L)–sgACC", "amygdala(R)–sgACC", "PCC–mPFC"]
+    pre, post = prepare_patient(open_fmriprep(demo_root), AnalysisSettings())
+    reference = named_edges(pre, post, radius_mm=6.0)
+    assert np.abs(table.z_pre.to_numpy() - reference.z_pre.to_numpy()).max() < 1e-4
+    assert np.abs(table.delta_z.to_numpy() - reference.delta_z.to_numpy()).max() < 1e-4

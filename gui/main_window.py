@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QSlider,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -134,9 +135,13 @@ class MainWindow(QMainWindow):
         self.right.addWidget(self.matrices)
         self.right.addWidget(self.timeseries)
         self.right.setSizes([420, 440])
+        # Panels of later features (QC, statistics, seeds) are added as tabs here.
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.right, "Connectivity")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.slices)
-        self.splitter.addWidget(self.right)
+        self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([780, 820])
         layout.addWidget(self.splitter, 1)
         return page

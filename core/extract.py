@@ -67,19 +67,9 @@ def brain_mask_for(img: nib.spatialimages.SpatialImage) -> np.ndarray:
     -------
     ndarray of bool, shape img.shape[:3]
     """
-    from nilearn.datasets import load_mni152_brain_mask
-    from nilearn.image import resample_img
+    from core.templates import template_mask
 
-    template = load_mni152_brain_mask(resolution=2)
-    resampled = resample_img(
-        template,
-        target_affine=img.affine,
-        target_shape=img.shape[:3],
-        interpolation="nearest",
-        force_resample=True,
-        copy_header=True,
-    )
-    return np.asarray(resampled.dataobj) > 0
+    return template_mask("brain", img.shape[:3], img.affine).copy()
 
 
 def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray) -> np.ndarray:

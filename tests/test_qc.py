@@ -96,3 +96,16 @@ def test_analysis_outputs_include_stats_and_qc(demo, tmp_path):
     assert list(edges.columns[:10]) == ["roi_a", "roi_b", "network_a", "network_b", "z_pre",
                                         "z_post", "delta_z", "stat", "p", "q"]
     assert len(edges) == len(comparison.rois) * (len(comparison.rois) - 1) // 2
+
+
+def test_std_dvars_from_a_voxel_subset_matches_all_voxels(demo):
+    """The robust-SD subset (speed) changes standardised DVARS by well under 1 %."""
+    from core.extract import masked_voxels
+    from core.qc import _voxel_moments, dvars
+
+    inputs, _, mask = demo
+    voxels = masked_voxels(inputs.pre_scan.img, mask)
+    _, fast = dvars(voxels, _voxel_moments(voxels))
+    _, full = dvars(voxels, _voxel_moments(voxels, max_robust=voxels.shape[0]))
+    assert voxels.shape[0] > 20000
+    np.testing.assert_allclose(fast[1:], full[1:], rtol=0.01)

@@ -106,6 +106,9 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
     """
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise InputFileError(
+                "expected a NIfTI file, found a broken or looping symbolic link", path)
         raise InputFileError("file not found", path)
     if path.is_dir():
         raise InputFileError("expected a NIfTI file (.nii or .nii.gz), found a folder", path)
@@ -223,6 +226,7 @@ def load_bold(
         )
     if shape[3] < 2:
         raise InputError(f"expected a time series, found {shape[3]} volume", path)
+    _check_plausible_size(img, path)
     warnings: list[str] = []
     sidecar_path = Path(sidecar) if sidecar is not None else _default_sidecar(path)
     tr_value, tr_source = _repetition_time(img, path, tr, sidecar_path, warnings)
@@ -237,6 +241,36 @@ def load_bold(
         confounds=Path(confounds) if confounds is not None else None,
         warnings=warnings,
     )
+
+
+#: Largest plausible BOLD series: grid voxels and volumes (refused before any data are read).
+MAX_GRID_VOXELS = 512**3
+MAX_VOLUMES = 20000
+
+
+def _check_plausible_size(img: nib.Nifti1Image, path: Path) -> None:
+    """Refuse images whose header promises more data than a BOLD run or this machine holds."""
+    grid = int(np.prod(img.shape[:3]))
+    n_volumes = int(img.shape[3])
+    if grid > MAX_GRID_VOXELS or n_volumes > MAX_VOLUMES:
+        raise InputError(
+            f"expected a BOLD series of at most {MAX_VOLUMES} volumes on a grid of at most "
+            f"512 x 512 x 512 voxels, found {img.shape}", path)
+    # Brain voxels are about a quarter of an MNI grid; two sessions are held as float32.
+    needed = 2 * 0.3 * grid * n_volumes * 4
+    available = _physical_memory()
+    if available and needed > 0.8 * available:
+        raise InputError(
+            f"expected a series that fits in memory, found {img.shape}: about "
+            f"{needed / 2**30:.1f} GiB would be needed, this computer has "
+            f"{available / 2**30:.1f} GiB", path)
+
+
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not available on this platform
+        return 0
 
 
 def _default_sidecar(path: Path) -> Path | None:

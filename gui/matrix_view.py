@@ -8,7 +8,15 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["MatrixData", "MatrixView", "network_order"]
 
@@ -157,6 +165,15 @@ class MatrixView(QWidget):
         top.addStretch(1)
         top.addWidget(self.roi_button)
         top.addWidget(self.block_button)
+        # Δ display option: all values or only q < 0.05 (masks from set_significance)
+        self._significance: dict[bool, np.ndarray | None] = {False: None, True: None}
+        self.significant_button = QCheckBox("Δ: only q < 0.05")
+        self.significant_button.setToolTip("Blank the Δ cells whose change is not "
+                                           "significant (Benjamini–Hochberg q ≥ 0.05)")
+        self.significant_button.setEnabled(False)
+        self.significant_button.toggled.connect(
+            lambda _on: self.set_data(self.data, self.blocks))
+        top.addWidget(self.significant_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -173,8 +190,9 @@ class MatrixView(QWidget):
             return
         self.order = network_order(data.networks)
         n = len(self.order)
-        mats = [m[np.ix_(self.order, self.order)] for m in (data.pre, data.post, data.delta)]
-        finite = np.abs(mats[2][np.isfinite(mats[2])])
+        mats = [m[np.ix_(self.order, self.order)]
+                for m in (data.pre, data.post, self.shown_delta())]
+        finite = np.abs(data.delta[np.isfinite(data.delta)])  # same scale when masked
         dmax = max(float(np.percentile(finite, 99)) if finite.size else 0.5, 0.05)
         for image, mat in zip(self.images, mats, strict=True):
             image.setImage(mat.astype(np.float32), autoLevels=False)
@@ -214,3 +232,25 @@ class MatrixView(QWidget):
     def _on_clicked(self, row: int, col: int) -> None:
         if self.data is not None and not self.blocks:
             self.cell_clicked.emit(int(self.order[row]), int(self.order[col]))
+
+    def set_significance(self, roi_mask: np.ndarray | None,
+                         block_mask: np.ndarray | None = None) -> None:
+        """Set which Δ cells are significant (ROI and network-block order of the data).
+
+        With the "only q < 0.05" option on, the other Δ cells are blanked.  None
+        clears a mask (the option is then unavailable for that level).
+        """
+        self._significance = {False: roi_mask, True: block_mask}
+        self.significant_button.setEnabled(roi_mask is not None or block_mask is not None)
+        if self.data is not None:
+            self.set_data(self.data, self.blocks)
+
+    def shown_delta(self) -> np.ndarray:
+        """Return the Δ matrix as displayed (original order), NaN where blanked."""
+        if self.data is None:
+            return np.zeros((0, 0))
+        mask = self._significance.get(self.blocks)
+        if (not self.significant_button.isChecked() or mask is None
+                or mask.shape != self.data.delta.shape):
+            return self.data.delta
+        return np.where(mask, self.data.delta, np.nan)

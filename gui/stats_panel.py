@@ -1,0 +1,299 @@
+"""Statistics tab: sortable edge table (|Z| first, q filter), network table, bootstrap CIs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from PyQt6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    pyqtSignal,
+)
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import strings
+
+__all__ = ["DataFrameModel", "EdgeFilterModel", "StatsPanel"]
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ALPHA = 0.05
+EDGE_COLUMNS = [("roi_a", "ROI A"), ("roi_b", "ROI B"), ("network_a", "Network A"),
+                ("network_b", "Network B"), ("z_pre", "z pre"), ("z_post", "z post"),
+                ("delta_z", "Δz"), ("stat", "Z"), ("p", "p"), ("q", "q")]
+NETWORK_COLUMNS = [("network_a", "Network A"), ("network_b", "Network B"),
+                   ("n_edges", "Edges"), ("delta_z", "Δz"), ("stat", "Z"), ("p", "p"),
+                   ("q", "q"), ("ci_low", "CI low"), ("ci_high", "CI high")]
+
+
+def _short(name: str) -> str:
+    head, _, rest = str(name).partition("Networks_")
+    return rest if rest and head.isdigit() else str(name)
+
+
+class DataFrameModel(QAbstractTableModel):
+    """Read-only table model of chosen DataFrame columns; sorts numbers by value.
+
+    The Z column ("stat") sorts by |Z| so the largest changes of either sign come first.
+    """
+
+    def __init__(self, columns: list[tuple[str, str]], parent=None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.frame = pd.DataFrame(columns=[c for c, _ in columns])
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        """Replace the rows (missing columns show as empty)."""
+        self.beginResetModel()
+        self.frame = frame.reset_index(drop=True)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.frame)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][1]
+        return None
+
+    def value(self, row: int, key: str):
+        """Raw value of a row (NaN where the column is missing)."""
+        return self.frame[key].iat[row] if key in self.frame.columns else np.nan
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        key = self.columns[index.column()][0]
+        value = self.value(index.row(), key)
+        numeric = isinstance(value, (float, int, np.floating, np.integer))
+        if role == Qt.ItemDataRole.DisplayRole:
+            if not numeric:
+                return _short(value)
+            if not np.isfinite(value):
+                return ""
+            if key in ("p", "q"):
+                return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
+            if key == "n_edges":
+                return f"{value:.0f}"
+            return f"{value:+.3f}"
+        if role == SORT_ROLE:
+            if not numeric:
+                return str(value)
+            v = float(value)
+            if not np.isfinite(v):
+                return -np.inf
+            return abs(v) if key == "stat" else v
+        if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return str(value)
+        if role == Qt.ItemDataRole.ForegroundRole and key == "q" and numeric and value < ALPHA:
+            from PyQt6.QtGui import QColor
+
+            return QColor(170, 0, 0)
+        return None
+
+
+class EdgeFilterModel(QSortFilterProxyModel):
+    """Sorts by :data:`SORT_ROLE`; optionally keeps only rows with q < 0.05."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.significant_only = False
+
+    def set_significant_only(self, on: bool) -> None:
+        self.significant_only = on
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
+        if not self.significant_only:
+            return True
+        q = self.sourceModel().value(source_row, "q")
+        return bool(np.isfinite(q) and q < ALPHA)
+
+
+def _table_view(model) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(20)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class StatsPanel(QWidget):
+    """Edge and network statistics.
+
+    Signals
+    -------
+    edge_selected(int, int)
+        ROI indices of the clicked edge row (same meaning as a matrix cell click).
+    bootstrap_requested()
+    bootstrap_cancel_requested()
+    """
+
+    edge_selected = pyqtSignal(int, int)
+    bootstrap_requested = pyqtSignal()
+    bootstrap_cancel_requested = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edge_model = DataFrameModel(EDGE_COLUMNS, self)
+        self.edge_proxy = EdgeFilterModel(self)
+        self.edge_proxy.setSourceModel(self.edge_model)
+        self.edge_view = _table_view(self.edge_proxy)
+        self.edge_view.clicked.connect(self._on_edge_clicked)
+        self.significant_only = QCheckBox("q < 0.05 only")
+        self.significant_only.toggled.connect(self._on_filter_toggled)
+        self.edge_count = QLabel()
+        self.network_model = DataFrameModel(NETWORK_COLUMNS, self)
+        self.network_proxy = EdgeFilterModel(self)
+        self.network_proxy.setSourceModel(self.network_model)
+        self.network_view = _table_view(self.network_proxy)
+        self.bootstrap_button = QPushButton("Bootstrap confidence intervals")
+        self.bootstrap_button.setToolTip("Circular block bootstrap (1000 resamples) of the "
+                                         "network-level Δz; runs in the background")
+        self.bootstrap_button.clicked.connect(self.bootstrap_requested)
+        self.boot_progress = QProgressBar()
+        self.boot_progress.setMaximumWidth(260)
+        self.boot_cancel = QPushButton("Cancel")
+        self.boot_cancel.clicked.connect(self.bootstrap_cancel_requested)
+        self.boot_status = QLabel()
+        self.set_bootstrap_busy(False)
+
+        edge_box = QWidget()
+        edge_layout = QVBoxLayout(edge_box)
+        edge_layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Edge changes</b> (largest |Z| first)"))
+        head.addStretch(1)
+        head.addWidget(self.edge_count)
+        head.addWidget(self.significant_only)
+        edge_layout.addLayout(head)
+        edge_layout.addWidget(self.edge_view, 1)
+        hint = QLabel(f"<small>{strings.STATS_EDGE_HINT}</small>")
+        hint.setWordWrap(True)
+        edge_layout.addWidget(hint)
+
+        net_box = QWidget()
+        net_layout = QVBoxLayout(net_box)
+        net_layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Network blocks</b> (mean Fisher z)"))
+        head.addStretch(1)
+        head.addWidget(self.boot_status)
+        head.addWidget(self.boot_progress)
+        head.addWidget(self.boot_cancel)
+        head.addWidget(self.bootstrap_button)
+        net_layout.addLayout(head)
+        net_layout.addWidget(self.network_view, 1)
+        hint = QLabel(f"<small>{strings.STATS_NETWORK_HINT}</small>")
+        hint.setWordWrap(True)
+        net_layout.addWidget(hint)
+
+        self.empty_label = QLabel(strings.STATS_EMPTY)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(edge_box)
+        splitter.addWidget(net_box)
+        splitter.setSizes([520, 380])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(splitter, 1)
+        self.bootstrap_button.setEnabled(False)
+
+    # ------------------------------------------------------------------ data
+    def set_stats(self, stats) -> None:
+        """Fill both tables from a :class:`gui.stats_controller.ReviewStats`."""
+        self.empty_label.setVisible(False)
+        self.edge_model.set_frame(stats.edges)
+        self.network_model.set_frame(stats.networks)
+        self.edge_view.sortByColumn(self._column("stat", EDGE_COLUMNS),
+                                    Qt.SortOrder.DescendingOrder)
+        self.network_view.sortByColumn(self._column("stat", NETWORK_COLUMNS),
+                                       Qt.SortOrder.DescendingOrder)
+        for view in (self.edge_view, self.network_view):
+            view.resizeColumnsToContents()
+            for col in range(2):
+                view.setColumnWidth(col, min(view.columnWidth(col), 190))
+        self.bootstrap_button.setEnabled(True)
+        self.boot_status.setText("")
+        self._update_count()
+
+    def clear(self) -> None:
+        """Empty the tables (a new patient is being computed)."""
+        self.edge_model.set_frame(pd.DataFrame())
+        self.network_model.set_frame(pd.DataFrame())
+        self.bootstrap_button.setEnabled(False)
+        self.empty_label.setVisible(True)
+        self._update_count()
+
+    def set_bootstrap(self, table: pd.DataFrame) -> None:
+        """Add the bootstrap CI columns to the network table."""
+        frame = self.network_model.frame.copy()
+        ci = table.set_index(["network_a", "network_b"])[["ci_low", "ci_high"]]
+        keys = pd.MultiIndex.from_frame(frame[["network_a", "network_b"]])
+        frame["ci_low"] = ci["ci_low"].reindex(keys).to_numpy()
+        frame["ci_high"] = ci["ci_high"].reindex(keys).to_numpy()
+        self.network_model.set_frame(frame)
+        lengths = table[["block_length_pre", "block_length_post"]].iloc[0]
+        self.boot_status.setText(
+            f"95% CI, block length {lengths.iloc[0]:.0f}/{lengths.iloc[1]:.0f} volumes")
+        self.network_view.resizeColumnsToContents()
+
+    def set_bootstrap_busy(self, busy: bool) -> None:
+        self.boot_progress.setVisible(busy)
+        self.boot_cancel.setVisible(busy)
+        self.bootstrap_button.setEnabled(not busy)
+        if busy:
+            self.boot_progress.setValue(0)
+
+    def set_bootstrap_progress(self, percent: int, message: str) -> None:
+        self.boot_progress.setValue(percent)
+        self.boot_progress.setFormat(f"{message} %p%" if message else "%p%")
+
+    def set_bootstrap_cancelled(self) -> None:
+        self.boot_status.setText("Bootstrap cancelled")
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _column(key: str, columns: list[tuple[str, str]]) -> int:
+        return [c for c, _ in columns].index(key)
+
+    def _update_count(self) -> None:
+        total = self.edge_model.rowCount()
+        shown = self.edge_proxy.rowCount()
+        self.edge_count.setText(f"{shown} of {total} edges  " if total else "")
+
+    def _on_filter_toggled(self, on: bool) -> None:
+        self.edge_proxy.set_significant_only(on)
+        self._update_count()
+
+    def _on_edge_clicked(self, index: QModelIndex) -> None:
+        row = self.edge_proxy.mapToSource(index).row()
+        a = self.edge_model.value(row, "index_a")
+        b = self.edge_model.value(row, "index_b")
+        if np.isfinite(a) and np.isfinite(b):
+            self.edge_selected.emit(int(a), int(b))

@@ -18,7 +18,11 @@ from pathlib import Path
 __all__ = ["RedactingFilter", "configure_file_logging", "log_file_path", "redact"]
 
 # Folders may contain spaces (only the last component is taken to end at a space).
-_PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][^\\/\n'":,;()<>]*?(?=[\\/]))*[\\/][^\s'"\\/:,;()<>]*""")
+_PATH = re.compile(
+    r"""(?:[A-Za-z]:)?"""  # Windows drive
+    r"""(?:[\\/][^\\/\n'":,;()<>]*?(?=[\\/]))*"""  # folders, spaces allowed
+    r"""[\\/][^\s'"\\/:,;()<>]*"""  # last component, ends at a space
+)
 _BIDS = re.compile(r"\b(sub|ses)-[A-Za-z0-9]+")
 _DATE = re.compile(r"\b(?:19|20)\d\d[-_./]?(?:0[1-9]|1[0-2])[-_./]?(?:0[1-9]|[12]\d|3[01])\b")
 _EXTENSIONS = (".nii.gz", ".nii", ".tsv", ".csv", ".json", ".pdf", ".html", ".png")

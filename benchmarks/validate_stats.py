@@ -48,7 +48,7 @@ def true_correlation(rng, n_rois, n_factors=5):
     return cov / np.outer(sd, sd)
 
 
-def null_simulation(n_volumes, n_rois=60, n_reps=60, seed=0):
+def null_simulation(n_volumes, n_rois=60, n_reps=200, seed=0):
     rng = np.random.default_rng(seed)
     networks = [f"N{i % 6}" for i in range(n_rois)]
     blocks = [(r, c) for _, _, r, c in network_block_weights(networks)]
@@ -105,7 +105,7 @@ def main():
     print("-" * len(header))
     for n_volumes, seed in ((200, 1), (300, 2)):
         fpr, any_fdr, net = null_simulation(n_volumes, seed=seed)
-        print(f"{n_volumes:>5} {60:>5} {60:>5} | {fpr['xdf']:>12.3f} {fpr['naive']:>7.3f} | "
+        print(f"{n_volumes:>5} {60:>5} {200:>5} | {fpr['xdf']:>12.3f} {fpr['naive']:>7.3f} | "
               f"{any_fdr['xdf']:>13.3f} {any_fdr['naive']:>7.3f} | {net:>11.3f}")
     print("targets: edge FPR 0.03–0.07, any-FDR ≤ 0.05, network FPR 0.03–0.07\n")
     edges, nets, in_edge, in_net = demo_sensitivity()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from core import DISCLAIMER, __version__
 from core.errors import AnalysisCancelled, InputError
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_argument("--min-volumes", type=int, default=50, metavar="N",
                           help="fewest volumes a session may keep after scrubbing (default 50)")
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    report = run.add_argument_group("report")
+    report.add_argument("--report", metavar="FILE.pdf",
+                        help="also write a PDF report (at most 2 A4 pages) and the same "
+                             "report as FILE.html next to it (needs the Qt interface)")
+    report.add_argument("--patient-label", metavar="TEXT",
+                        help="patient label on the report (default: the BIDS subject ID)")
     return parser
 
 
@@ -133,28 +140,55 @@ def _list_atlases() -> int:
     return EXIT_OK
 
 
-def _analyze(args: argparse.Namespace) -> int:
+PdfWriter = Callable[..., dict]
+
+
+def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> int:
     from core.outputs import check_output_dir, write_analysis_outputs
     from core.pipeline import run_comparison
 
+    if args.report and pdf_writer is None:
+        raise InputError("PDF reports need the Qt interface installed (PyQt6 and pyqtgraph); "
+                         f"cannot write {args.report}")
     settings = _settings(args)
     inputs = _open_inputs(args)
     check_output_dir(args.out, inputs)
+    report = None
+    if args.report:
+        from core.report_content import check_report_path
+
+        report = check_report_path(args.report, inputs)
     comparison = run_comparison(inputs, settings, progress=_progress)
     for warning in comparison.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     written = write_analysis_outputs(comparison, inputs, args.out)
     print(f"wrote {len(written)} files to {written[0].parent}", file=sys.stderr)
+    if report is not None and pdf_writer is not None:
+        _write_report(report, comparison, inputs, args.patient_label, pdf_writer)
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _write_report(path: Path, comparison, inputs, label: str | None,
+                  pdf_writer: PdfWriter) -> None:
+    from core.report_content import build_report_content, write_report_html
+
+    content = build_report_content(comparison, inputs, patient_label=label)
+    images = pdf_writer(path, content, comparison)
+    html = write_report_html(path.with_suffix(".html"), content, images)
+    print(f"wrote the report {path} and {html.name}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None, pdf_writer: PdfWriter | None = None) -> int:
     """Run the command line; return the exit code.
 
     Parameters
     ----------
     argv : sequence of str, optional
         Arguments after the program name (default ``sys.argv[1:]``).
+    pdf_writer : callable, optional
+        ``pdf_writer(path, content, comparison) -> dict of PNG bytes`` that draws
+        the PDF report (``gui.report_pdf.write_pdf``); ``core`` does not import
+        Qt, so ``main.py`` injects it.  Without it ``--report`` exits with 2.
 
     Returns
     -------
@@ -164,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return _list_atlases() if args.command == "atlases" else _analyze(args)
+        return _list_atlases() if args.command == "atlases" else _analyze(args, pdf_writer)
     except InputError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT

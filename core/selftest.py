@@ -4,7 +4,7 @@
 that every bundled atlas and nilearn template can be read (this is what
 breaks first when an installer misses a data file), runs the whole pipeline,
 checks the recovered change against the demo's ground truth and writes the
-analysis outputs into a temporary folder. The window part of the self-test
+analysis outputs and the HTML report into a temporary folder. The window part of the self-test
 (``main.py --self-test``) lives in :mod:`gui.app`; it calls this module first.
 
 For research and clinical decision-support review only; not a diagnostic device.
@@ -167,22 +167,24 @@ def _check_ground_truth(comparison) -> str:
 
 
 def _check_report(comparison, inputs, out_dir: Path) -> str:
-    if importlib.util.find_spec("core.report") is None:
-        raise _Skip("core.report does not exist yet; no report written")
-    import core.report as report
+    """Write the Qt-free HTML report (figures are added by the window's PDF export)."""
+    if importlib.util.find_spec("core.report_content") is None:
+        raise _Skip("core.report_content does not exist yet; no report written")
+    import core.report_content as report
 
-    writer = getattr(report, "write_report", None)
-    if writer is None:
-        raise _Skip("core.report has no write_report(); no report written")
-    written = writer(comparison, inputs, out_dir)
-    paths = written if isinstance(written, list | tuple) else [written]
-    missing = [str(p) for p in paths if p is not None and not Path(p).is_file()]
-    if missing:
-        raise RuntimeError(f"report files not written: {', '.join(missing)}")
-    return f"report written: {', '.join(Path(p).name for p in paths if p is not None)}"
+    build = getattr(report, "build_report_content", None)
+    write = getattr(report, "write_report_html", None)
+    if build is None or write is None:
+        raise _Skip("core.report_content has no build_report_content/write_report_html")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = Path(write(out_dir / "report.html", build(comparison, inputs)))
+    if not path.is_file() or path.stat().st_size == 0:
+        raise RuntimeError(f"the HTML report was not written to {path}")
+    return f"HTML report {path.stat().st_size // 1024} kB at {path}"
 
 
-def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None) -> list[CheckResult]:
+def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None,
+                  state: dict | None = None) -> list[CheckResult]:
     """Run the Qt-free self-test and return one result per check.
 
     Never raises for a failing check: each failure is a ``"fail"`` result with
@@ -196,17 +198,20 @@ def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None) -> l
     cache_dir : str or Path, optional
         Where the demo patient is (or is generated); defaults to
         :func:`core.demo.demo_cache_dir` (``$PREPOST_CACHE_DIR`` if set).
+    state : dict, optional
+        Receives ``"inputs"`` and ``"comparison"`` (for the window's checks).
 
     Returns
     -------
     list of CheckResult
         Checks ``version``, ``atlases``, ``templates``, ``demo``, ``pipeline``,
-        ``ground_truth``, ``outputs``, ``report`` in this order.
+        ``ground_truth``, ``outputs``, ``report`` (HTML, skipped while
+        ``core.report_content`` is missing) in this order.
     """
     tmp = Path(tmp_dir)
     tmp.mkdir(parents=True, exist_ok=True)
     results: list[CheckResult] = []
-    state: dict = {}
+    state = {} if state is None else state
     _run("version", results, _check_version)
     _run("atlases", results, _check_atlases)
     _run("templates", results, _check_templates)

@@ -121,6 +121,20 @@ def _lag_weights(acf: np.ndarray, n_timepoints: int, taper: str) -> np.ndarray:
     raise ValueError(f"expected taper 'adaptive' or 'tukey', got {taper!r}")
 
 
+def _mean_bias_corrected(acf: np.ndarray, lag_w: np.ndarray, n_timepoints: int) -> np.ndarray:
+    """Undo the downward bias of sample autocorrelations caused by removing the mean.
+
+    With the sample mean removed, ``E[ρ̂(k)] ≈ (ρ(k) − τ/T) / (1 − τ/T)`` where
+    ``τ = Σ_k ρ(k)`` is the long-run variance factor (Marriott & Pope 1954;
+    Priestley 1981, §5.3), so ``ρ(k) ≈ ρ̂(k) + (1 − ρ̂(k)) τ / T``; ``τ`` is
+    estimated from the lags that the truncation keeps.  Lag 0 stays 1.
+    """
+    tau = 1.0 + 2.0 * (lag_w * acf).sum(axis=0)
+    out = acf + (1.0 - acf) * tau[None, :] / n_timepoints
+    out[0] = 1.0
+    return out
+
+
 def xdf_r_variance(
     timeseries: np.ndarray, taper: str = "adaptive"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -142,7 +156,17 @@ def xdf_r_variance(
     -----
     Follows the reference implementation of Afyouni et al. (2019): biased
     auto/cross-correlation estimates, lag weights ``T − 1 − k`` (``T − 1`` at
-    lag 0) divided by ``T²``.
+    lag 0) divided by ``T²``, with one small-sample correction: the
+    autocorrelations are corrected for the bias that removing the sample mean
+    causes (:func:`_mean_bias_corrected`, ``+ (1 − ρ̂(k)) τ / T``).  On the null
+    simulations of ``benchmarks/validate_stats.py`` (200 repetitions, 60 ROIs,
+    AR(1) φ 0.3–0.6) it lowered the per-edge false-positive rate at α = 0.05 from
+    0.059 to 0.057 (T = 200) and 0.056 to 0.055 (T = 300), and the fraction of
+    repetitions with any FDR-5% edge from 0.070 to 0.065 and 0.080 to 0.065.
+    Dividing by ``T − k`` instead (unbiased ACF) changed nothing measurable,
+    because the truncation keeps only short lags.  The remaining excess comes
+    mostly from the noise of the estimated variance (heavier-than-normal tails
+    of Z), not from a biased variance; it was left uncorrected rather than tuned.
     """
     x = standardise(timeseries)
     t = x.shape[0]
@@ -152,6 +176,7 @@ def xdf_r_variance(
     np.fill_diagonal(rho, 1.0)
     ac = _acf(x)
     lag_w = _lag_weights(ac, t, taper)
+    ac = _mean_bias_corrected(ac, lag_w, t)
     used = np.flatnonzero(lag_w.any(axis=1))
     max_lag = int(min(used.max(), t - 2)) if used.size else 0
     rho2 = rho**2

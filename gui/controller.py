@@ -102,6 +102,13 @@ class SessionController(QObject):
         inputs = self.inputs
         self._start(lambda: inputs)
 
+    def open_inputs(self, open_inputs: Callable, settings: AnalysisSettings | None = None
+                    ) -> None:
+        """Open a patient with ``open_inputs()`` (called in the worker), e.g. a saved review."""
+        if settings is not None:
+            self.settings = settings
+        self._start(open_inputs)
+
     def cancel(self) -> None:
         """Ask the running job to stop at its next progress report."""
         if self._job is not None:

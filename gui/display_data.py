@@ -25,6 +25,15 @@ class SliceData:
         What the overlay is (shown above the views).
     unit : str
         Unit of the overlay values.
+    levels : tuple of float, optional
+        Fixed colour scale of Pre and Post (default: from the data's percentiles).
+    delta_max : float, optional
+        Fixed half-range of the symmetric Δ scale (default: from the data).
+    signed : bool
+        True when Pre and Post are signed (e.g. seed maps): they get the diverging
+        colour map and a symmetric threshold, like Δ.
+    label : str
+        Short name of the values for the status read-out.
     """
 
     template: np.ndarray
@@ -34,6 +43,10 @@ class SliceData:
     delta: np.ndarray
     title: str = ""
     unit: str = "z"
+    levels: tuple[float, float] | None = None
+    delta_max: float | None = None
+    signed: bool = False
+    label: str = "strength z"
 
     def voxel(self, xyz_mm) -> tuple[int, int, int] | None:
         """Voxel index of an MNI point, or None outside the grid."""

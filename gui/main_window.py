@@ -27,8 +27,11 @@ from PyQt6.QtWidgets import (
 from gui import strings
 from gui.controller import SessionController
 from gui.cursor import CursorModel
+from gui.export_actions import ExportActions
 from gui.matrix_view import MatrixData, MatrixView
 from gui.menus import Actions, about_text, build_menus
+from gui.review_panels import ReviewPanels
+from gui.seed_panel import install_seed_tab
 from gui.settings_store import add_recent, app_settings, recent_patients
 from gui.slice_view import OverlayStyle, SliceGrid
 from gui.timeseries_view import TimeSeriesView
@@ -64,6 +67,10 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_status()
         self._wire()
+        self.review = ReviewPanels(self)  # QC and Statistics tabs, motion banner
+        self.review.stats_panel.edge_selected.connect(self._on_cell_clicked)
+        self.seeds, self.seed_panel = install_seed_tab(self)  # Seeds & GBC tab (issue 4)
+        self.exports = ExportActions(self)  # File: export report/tables/maps, reviews (issue 7)
         self._restore_settings()
         self._on_cursor_moved(self.cursor.position)
 
@@ -349,7 +356,8 @@ class MainWindow(QMainWindow):
         parts.append(f"{region[0]} ({region[1] or 'no network'})" if region else "outside atlas")
         values = self.slices.data.values_at(xyz) if self.slices.data is not None else None
         if values is not None and np.isfinite(values[0]):
-            parts.append("strength z pre {:+.3f}  post {:+.3f}  Δ {:+.3f}".format(*values))
+            parts.append(f"{self.slices.data.label} "
+                         "pre {:+.3f}  post {:+.3f}  Δ {:+.3f}".format(*values))
         self.readout.setText("   ·   ".join(parts))
 
     def _show_about(self) -> None:
@@ -376,5 +384,7 @@ class MainWindow(QMainWindow):
         strategy = self.actions_.strategy_group.checkedAction()
         settings.setValue("strategy", strategy.data() if strategy else "auto")
         settings.sync()
+        self.seeds.shutdown()
+        self.review.shutdown()
         self.controller.shutdown()
         super().closeEvent(event)

@@ -55,6 +55,7 @@ class QcPanel(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Measure", "Pre", "Post", "Post − pre"])
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(19)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumWidth(330)
@@ -66,6 +67,8 @@ class QcPanel(QWidget):
         self.qcfc_plot.setLabel("bottom", "distance between ROI centres (mm)")
         self.qcfc_plot.setLabel("left", "Δz post − pre")
         self.qcfc_plot.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):
+            self.qcfc_plot.getAxis(axis).enableAutoSIPrefix(False)
         self.qcfc_scatter = pg.ScatterPlotItem(size=3, pen=None, brush=(60, 60, 60, 70))
         self.qcfc_fit = pg.PlotCurveItem(pen=pg.mkPen((200, 30, 30), width=2))
         self.qcfc_plot.addItem(self.qcfc_scatter)
@@ -97,7 +100,7 @@ class QcPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(self.graphics)
-        splitter.setSizes([260, 640])
+        splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.empty_label)
@@ -122,8 +125,7 @@ class QcPanel(QWidget):
         plots, images, lines = [], [], []
         for col, session in enumerate(("Pre", "Post")):
             plot = self.graphics.addPlot(row=row, col=col)
-            plot.titleLabel.setText(f"Carpet plot — {session} (voxels × volumes, z-scored)",
-                                    size="9pt")
+            plot.setTitle(f"Carpet plot — {session} (voxels × volumes, z-scored)", size="9pt")
             plot.invertY(True)
             plot.setMouseEnabled(False, False)
             plot.hideButtons()

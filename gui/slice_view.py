@@ -66,22 +66,30 @@ def overlay_rgba(values: np.ndarray, levels: tuple[float, float], cmap: pg.Color
 
 
 class _CursorViewBox(pg.ViewBox):
-    """ViewBox whose left click and drag move the cursor instead of panning."""
+    """ViewBox whose left click and drag move the cursor instead of panning.
+
+    With Ctrl held, ``seed_clicked`` follows ``clicked`` (seed maps, issue 4).
+    """
 
     clicked = pyqtSignal(float, float)
+    seed_clicked = pyqtSignal(float, float)
+
+    def _emit(self, ev) -> None:
+        p = self.mapSceneToView(ev.scenePos())
+        self.clicked.emit(p.x(), p.y())
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.seed_clicked.emit(p.x(), p.y())
 
     def mouseClickEvent(self, ev) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
-            p = self.mapSceneToView(ev.scenePos())
-            self.clicked.emit(p.x(), p.y())
+            self._emit(ev)
             ev.accept()
         else:
             super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev, axis=None) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
-            p = self.mapSceneToView(ev.scenePos())
-            self.clicked.emit(p.x(), p.y())
+            self._emit(ev)
             ev.accept()
         else:
             ev.ignore()
@@ -185,7 +193,14 @@ class SliceGrid(pg.GraphicsLayoutWidget):
 
     Arrow keys move the cursor in the plane of the last clicked pane;
     Page Up / Page Down move through its slices.
+
+    Signals
+    -------
+    seed_requested(object)
+        Ctrl+click or Ctrl+drag in a pane: the MNI point (after the cursor moved there).
     """
+
+    seed_requested = pyqtSignal(object)
 
     def __init__(self, cursor: CursorModel, parent=None) -> None:
         super().__init__(parent)
@@ -204,6 +219,8 @@ class SliceGrid(pg.GraphicsLayoutWidget):
             for row, plane in enumerate(PLANES, start=2):
                 pane = SlicePane(column.split(" ")[0], plane, cursor)
                 pane.view_box.clicked.connect(lambda *_, p=plane: self._set_active(p))
+                pane.view_box.seed_clicked.connect(
+                    lambda *_: self.seed_requested.emit(self.cursor.position))
                 self.addItem(pane, row=row, col=col)
                 self.panes[(column.split(" ")[0], plane)] = pane
         self.bar = pg.ColorBarItem(values=self.levels, colorMap=self.style_.colormap,
@@ -221,7 +238,7 @@ class SliceGrid(pg.GraphicsLayoutWidget):
     # ------------------------------------------------------------------ data
     def set_data(self, data: SliceData | None) -> None:
         """Show new volumes (None clears the overlay)."""
-        self.data = data
+        previous, self.data = self.data, data
         if data is None:
             for pane in self.panes.values():
                 pane.data = None
@@ -229,16 +246,28 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                 pane.overlay.clear()
             self.title.setText("")
             return
-        both = np.concatenate([data.pre[np.isfinite(data.pre)], data.post[np.isfinite(data.post)]])
-        top = float(np.percentile(np.abs(both), 99)) if both.size else 1.0
-        low = min(0.0, float(np.percentile(both, 1))) if both.size else 0.0
-        self.levels = (low, top if top > low else low + 1.0)
-        finite = data.delta[np.isfinite(data.delta)]
-        self.delta_max = float(np.percentile(np.abs(finite), 99)) if finite.size else 1.0
+        if data.levels is not None:
+            self.levels = data.levels
+        else:
+            both = np.concatenate([data.pre[np.isfinite(data.pre)],
+                                   data.post[np.isfinite(data.post)]])
+            top = float(np.percentile(np.abs(both), 99)) if both.size else 1.0
+            low = min(0.0, float(np.percentile(both, 1))) if both.size else 0.0
+            self.levels = (low, top if top > low else low + 1.0)
+        if data.delta_max is not None:
+            self.delta_max = data.delta_max
+        else:
+            finite = data.delta[np.isfinite(data.delta)]
+            self.delta_max = float(np.percentile(np.abs(finite), 99)) if finite.size else 1.0
         self.delta_max = max(self.delta_max, 1e-6)
         self.title.setText(f"{data.title}  ·  neurological view (left on left)")
+        same_grid = (previous is not None and previous.template is data.template
+                     and np.array_equal(previous.affine, data.affine))
         for pane in self.panes.values():
-            pane.set_underlay(data)
+            if same_grid:
+                pane.data = data  # live updates: the underlay and its levels are unchanged
+            else:
+                pane.set_underlay(data)
         self.apply_style(self.style_)
 
     def apply_style(self, style: OverlayStyle) -> None:
@@ -246,7 +275,8 @@ class SliceGrid(pg.GraphicsLayoutWidget):
         self.style_ = style
         self.cmap = pg.colormap.get(style.colormap)
         self.delta_cmap = pg.colormap.get(style.diverging)
-        self.bar.setColorMap(self.cmap)
+        signed = self.data is not None and self.data.signed
+        self.bar.setColorMap(self.delta_cmap if signed else self.cmap)
         self.bar.setLevels(self.levels)
         self.delta_bar.setColorMap(self.delta_cmap)
         self.delta_bar.setLevels((-self.delta_max, self.delta_max))
@@ -260,8 +290,9 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                             self.delta_cmap if d else None, self.style_, symmetric=True)
             else:
                 volume = None if d is None else (d.pre if column == "Pre" else d.post)
-                pane.redraw(volume, self.levels, self.cmap if d else None, self.style_,
-                            symmetric=False)
+                signed = d is not None and d.signed
+                pane.redraw(volume, self.levels, (self.delta_cmap if signed else self.cmap)
+                            if d else None, self.style_, symmetric=signed)
 
     # ------------------------------------------------------------------ cursor
     def _on_cursor_moved(self, _xyz) -> None:

@@ -237,7 +237,7 @@ class StatsPanel(QWidget):
         for view in (self.edge_view, self.network_view):
             view.resizeColumnsToContents()
             for col in range(2):
-                view.setColumnWidth(col, min(view.columnWidth(col), 190))
+                view.setColumnWidth(col, min(view.columnWidth(col), 165))
         self.bootstrap_button.setEnabled(True)
         self.boot_status.setText("")
         self._update_count()

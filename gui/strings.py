@@ -26,3 +26,28 @@ STATS_EDGE_HINT = ("Z = Δz / SE with an autocorrelation-aware SE (xDF); q = Ben
 STATS_NETWORK_HINT = ("Network blocks (mean Fisher z within/between networks) are more "
                       "reliable than single edges for one patient.")
 MOTION_BANNER = "⚠ Motion differs between sessions: {warning}"
+
+# Seed maps and global brain connectivity (issue 4)
+SEED_TAB = "Seeds & GBC"
+PREPARING = "Preparing voxel data for seed maps"
+SEED_PREPARING = ("Preparing voxel data for seed maps (denoising every brain voxel once); "
+                  "seed mode works when this finishes.")
+SEED_NO_VOXELS = ("Seed maps and GBC need voxel data (NIfTI or fMRIPrep inputs); these inputs "
+                  "are ROI time-series tables.")
+SEED_IDLE = "Open a patient to use seed maps."
+SEED_FAILED = "Voxel data could not be prepared; seed maps are unavailable. Recompute to retry."
+SEED_READY = ("Seed mode: click or drag in any slice (or Ctrl+click at any time) to seed there; "
+              "maps are Fisher z of the sphere's mean signal with every brain voxel.")
+SEED_NOT_READY = "Seed maps are not ready yet: the voxel data are still being prepared."
+GBC_RUNNING = "Computing global brain connectivity"
+GBC_TITLE = "GBC: mean Fisher z with all brain voxels"
+GBC_TITLE_GSR = "GBC with global signal regression: mean Fisher z with all brain voxels"
+GBC_STRIDE_NOTE = ("GBC on this {mm:g} mm grid uses every {stride}nd voxel along each axis as "
+                   "targets for speed (every voxel still gets a value); tick full resolution "
+                   "for the exact map (about {factor}× slower).")
+GBC_FULL_NOTE = "GBC uses every brain voxel as a target (full resolution)."
+OVERLAY_STRENGTH = "ROI strength"
+OVERLAY_SEED = "Seed map"
+OVERLAY_GBC = "GBC"
+OVERLAY_GBC_GSR = "GBC with GSR"
+EXPORT_MAP = "Export current map as NIfTI…"

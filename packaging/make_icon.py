@@ -7,8 +7,8 @@ Run from the repository root (Qt runs offscreen; no display needed)::
 Writes ``resources/icons/prepost-review.png`` (512 px), ``prepost-review-256.png``,
 ``prepost-review.ico`` (16-256 px, via Pillow) and ``prepost-review.icns`` (via Pillow,
 when its ICNS writer is available). The committed files are the output of this script.
-The design: a rounded dark-blue tile with a connectivity triangle (three network nodes,
-the default-mode, control and limbic networks) whose bottom edge is the "Δ" of change.
+The design: a rounded dark-blue tile with a connectivity triangle (three network nodes)
+whose edges are unchanged, strengthened and weakened; the triangle doubles as a "Δ".
 """
 
 from __future__ import annotations
@@ -39,16 +39,17 @@ def render(size: int):
     path = QPainterPath()
     path.addRoundedRect(tile, 96 * s, 96 * s)
     p.fillPath(path, gradient)
-    top, left, right = QPointF(256 * s, 118 * s), QPointF(120 * s, 372 * s), QPointF(392 * s, 372 * s)
-    # Edges: pre (grey, dashed) and post (colour) connectivity.
+    top = QPointF(256 * s, 118 * s)
+    left, right = QPointF(120 * s, 372 * s), QPointF(392 * s, 372 * s)
+    # Edges: an unchanged (grey), a strengthened (orange) and a weakened (blue) connection.
     pen = QPen(QColor("#9fb3c8"), 22 * s)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     p.setPen(pen)
     p.drawLine(top, left)
-    pen.setColor(QColor("#f28e2b"))  # a strengthened connection
+    pen.setColor(QColor("#f28e2b"))
     p.setPen(pen)
     p.drawLine(top, right)
-    pen.setColor(QColor("#4ea3e0"))  # a weakened connection
+    pen.setColor(QColor("#4ea3e0"))
     p.setPen(pen)
     p.drawLine(left, right)
     p.setPen(Qt.PenStyle.NoPen)

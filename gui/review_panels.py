@@ -1,0 +1,78 @@
+"""The QC and Statistics tabs of the review window and the motion-warning banner."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QObject
+from PyQt6.QtWidgets import QLabel
+
+from gui import strings
+from gui.qc_panel import QcPanel
+from gui.stats_controller import ReviewStats, StatsController, block_significance
+from gui.stats_panel import StatsPanel
+
+__all__ = ["ReviewPanels"]
+
+BANNER_STYLE = ("background:#ffb300; color:#3d2600; font-weight:bold; padding:5px;"
+                " border:1px solid #b37400;")
+
+
+class ReviewPanels(QObject):
+    """Add the QC and statistics tabs to a MainWindow and keep them in step.
+
+    Every new comparison of ``window.controller`` clears the tabs, shows or hides
+    the amber motion banner above the views, and starts the statistics worker;
+    its result fills both tabs and the significance masks of the Δ matrix.
+    """
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.stats_controller = StatsController(parent=self)
+        self.qc_panel = QcPanel()
+        self.stats_panel = StatsPanel()
+        window.tabs.addTab(self.qc_panel, "Quality control")
+        window.tabs.addTab(self.stats_panel, "Statistics")
+        self.motion_banner = QLabel()
+        self.motion_banner.setWordWrap(True)
+        self.motion_banner.setStyleSheet(BANNER_STYLE)
+        self.motion_banner.hide()
+        page = window.splitter.parentWidget().layout()
+        page.insertWidget(page.indexOf(window.splitter), self.motion_banner)
+        s, panel = self.stats_controller, self.stats_panel
+        window.controller.comparison_ready.connect(self._on_comparison_ready)
+        s.motion_warning_changed.connect(self._on_motion_warning_changed)
+        s.stats_ready.connect(self._on_stats_ready)
+        s.error_occurred.connect(window.show_error)
+        s.bootstrap_ready.connect(panel.set_bootstrap)
+        s.bootstrap_progress.connect(panel.set_bootstrap_progress)
+        s.bootstrap_busy_changed.connect(panel.set_bootstrap_busy)
+        s.bootstrap_cancelled.connect(panel.set_bootstrap_cancelled)
+        panel.bootstrap_requested.connect(s.run_bootstrap)
+        panel.bootstrap_cancel_requested.connect(s.cancel_bootstrap)
+
+    def shutdown(self) -> None:
+        """Ask a running bootstrap to stop (the window waits for the thread pool)."""
+        self.stats_controller.cancel_bootstrap()
+
+    def _on_comparison_ready(self, comparison) -> None:
+        self.window.matrices.set_significance(None, None)
+        self.qc_panel.clear()
+        self.stats_panel.clear()
+        self.stats_controller.analyse(comparison)
+
+    def _on_motion_warning_changed(self, warning: str) -> None:
+        self.motion_banner.setText(strings.MOTION_BANNER.format(warning=warning))
+        self.motion_banner.setToolTip(warning)
+        self.motion_banner.setVisible(bool(warning))
+
+    def _on_stats_ready(self, stats: ReviewStats) -> None:
+        self.qc_panel.set_stats(stats)
+        self.stats_panel.set_stats(stats)
+        n = len(self.stats_controller.comparison.rois)
+        roi_mask = np.zeros((n, n), dtype=bool)
+        significant = stats.edges["q"].to_numpy() < 0.05
+        a = stats.edges["index_a"].to_numpy()[significant]
+        b = stats.edges["index_b"].to_numpy()[significant]
+        roi_mask[a, b] = roi_mask[b, a] = True
+        self.window.matrices.set_significance(roi_mask, block_significance(stats.networks))

@@ -128,7 +128,10 @@ def settings_from_dict(data: dict[str, Any]) -> AnalysisSettings:
                                   min_volumes=int(d.get("min_volumes", 50)))
         return AnalysisSettings(atlas=str(data["atlas"]), labels_table=data.get("labels_table"),
                                 denoise=denoise, tr=data.get("tr"))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except KeyError as exc:
+        raise ReviewFileError(f"expected valid analysis settings, the key {exc} is missing"
+                              ) from exc
+    except (TypeError, ValueError, IndexError) as exc:
         raise ReviewFileError(f"expected valid analysis settings, found {data!r} ({exc})"
                               ) from exc
 
@@ -255,7 +258,10 @@ def load_review(path: str | Path) -> Review:
                     settings=data["settings"], view=data["view"] or {},
                     created=str(data.get("created", "")),
                     app_version=str(data.get("app_version", "")))
-    settings_from_dict(review.settings)  # validate now, not after an hour of work
+    try:
+        settings_from_dict(review.settings)  # validate now, not after an hour of work
+    except ReviewFileError as exc:
+        raise ReviewFileError(exc.reason, path) from exc
     return review
 
 

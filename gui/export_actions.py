@@ -59,12 +59,36 @@ def export_view(widget, path: str | Path, scale: float = 2.0) -> Path:
             if not exporter.export(temp):
                 raise OSError(f"{path}: the image could not be written")
         else:
-            exporters.SVGExporter(widget.scene()).export(temp)
+            try:
+                exporters.SVGExporter(widget.scene()).export(temp)
+            except ValueError:  # pyqtgraph 0.14 cannot parse some Qt 6 SVG paths
+                log.info("pyqtgraph's SVG exporter failed; drawing the SVG with QtSvg")
+                _qt_svg(widget, temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _qt_svg(widget, target: str) -> None:
+    """Draw a view into an SVG file with Qt's own QSvgGenerator."""
+    from PyQt6.QtCore import QRect, QSize
+    from PyQt6.QtGui import QPainter
+    from PyQt6.QtSvg import QSvgGenerator
+
+    generator = QSvgGenerator()
+    generator.setFileName(target)
+    generator.setSize(QSize(widget.width(), widget.height()))
+    generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    generator.setTitle("prepost-review view")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise OSError(f"{target}: the SVG file cannot be written")
+    try:
+        widget.render(painter)
+    finally:
+        painter.end()
 
 
 class ExportActions(QObject):

@@ -448,7 +448,7 @@ def _gbc_work(prepared, display: DisplayGrid, gsr: bool, stride: int, progress):
                                 progress=progress)
     title = strings.GBC_TITLE_GSR if gsr else strings.GBC_TITLE
     if stride > 1:
-        title += f" · targets every {stride}nd voxel"
+        title += f" · targets: one voxel in {stride} per axis"
     maps = VoxelMaps("gbc_gsr" if gsr else "gbc", pre, post, delta, title, stride=stride)
     return maps, _slice_data(maps, display)
 

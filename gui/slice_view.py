@@ -57,7 +57,8 @@ def overlay_rgba(values: np.ndarray, levels: tuple[float, float], cmap: pg.Color
     lo, hi = levels
     span = max(hi - lo, 1e-12)
     norm = np.clip((np.nan_to_num(values, nan=lo) - lo) / span, 0.0, 1.0)
-    rgba = cmap.map(norm.ravel(), mode="byte").reshape(*values.shape, 4)
+    lut = cmap.getLookupTable(0.0, 1.0, nPts=256, alpha=True, mode="byte")  # fast for live maps
+    rgba = lut[np.rint(norm * 255).astype(np.intp)].reshape(*values.shape, 4)
     magnitude = np.abs(values) if symmetric else values - max(lo, 0.0)
     cut = threshold * (max(abs(lo), abs(hi)) if symmetric else span)
     hidden = ~np.isfinite(values) | (np.nan_to_num(magnitude, nan=0.0) < cut)
@@ -151,17 +152,20 @@ class SlicePane(pg.PlotItem):
         top = float(np.percentile(nonzero, 99.5)) if nonzero.size else 1.0
         self._underlay_levels = (0.0, top)
 
+    def slice_index(self) -> int:
+        """Index of the shown slice along the fixed axis (clipped to the grid)."""
+        assert self.data is not None
+        ijk = self.data.voxel(self.cursor.position)
+        if ijk is None:
+            return int(np.clip(np.rint(np.linalg.solve(self.data.affine, np.r_[
+                self.cursor.position, 1.0])[self.fixed_axis]), 0,
+                self.data.template.shape[self.fixed_axis] - 1))
+        return ijk[self.fixed_axis]
+
     def slice_of(self, volume: np.ndarray) -> np.ndarray | None:
         if self.data is None:
             return None
-        ijk = self.data.voxel(self.cursor.position)
-        if ijk is None:
-            k = int(np.clip(np.rint(np.linalg.solve(self.data.affine, np.r_[
-                self.cursor.position, 1.0])[self.fixed_axis]), 0,
-                volume.shape[self.fixed_axis] - 1))
-        else:
-            k = ijk[self.fixed_axis]
-        return np.take(volume, k, axis=self.fixed_axis)
+        return np.take(volume, self.slice_index(), axis=self.fixed_axis)
 
     def redraw(self, volume: np.ndarray | None, levels, cmap, style: OverlayStyle,
                symmetric: bool) -> None:
@@ -172,9 +176,12 @@ class SlicePane(pg.PlotItem):
         self._set_title()
         if self.data is None:
             return
-        self.underlay.setImage(self.slice_of(self.data.template), levels=self._underlay_levels,
-                               autoLevels=False)
-        self.underlay.setRect(self._rect)
+        shown = (id(self.data.template), self.slice_index(), self._rect)
+        if shown != getattr(self, "_underlay_shown", None):  # unchanged on live map updates
+            self.underlay.setImage(self.slice_of(self.data.template),
+                                   levels=self._underlay_levels, autoLevels=False)
+            self.underlay.setRect(self._rect)
+            self._underlay_shown = shown
         if volume is None:
             self.overlay.clear()
             return

@@ -28,7 +28,7 @@ STATS_NETWORK_HINT = ("Network blocks (mean Fisher z within/between networks) ar
 MOTION_BANNER = "⚠ Motion differs between sessions: {warning}"
 
 # Seed maps and global brain connectivity (issue 4)
-SEED_TAB = "Seeds & GBC"
+SEED_TAB = "Seeds && GBC"  # "&&" shows one "&" in a tab title
 PREPARING = "Preparing voxel data for seed maps"
 SEED_PREPARING = ("Preparing voxel data for seed maps (denoising every brain voxel once); "
                   "seed mode works when this finishes.")
@@ -42,7 +42,7 @@ SEED_NOT_READY = "Seed maps are not ready yet: the voxel data are still being pr
 GBC_RUNNING = "Computing global brain connectivity"
 GBC_TITLE = "GBC: mean Fisher z with all brain voxels"
 GBC_TITLE_GSR = "GBC with global signal regression: mean Fisher z with all brain voxels"
-GBC_STRIDE_NOTE = ("GBC on this {mm:g} mm grid uses every {stride}nd voxel along each axis as "
+GBC_STRIDE_NOTE = ("GBC on this {mm:g} mm grid uses one voxel in {stride} along each axis as "
                    "targets for speed (every voxel still gets a value); tick full resolution "
                    "for the exact map (about {factor}× slower).")
 GBC_FULL_NOTE = "GBC uses every brain voxel as a target (full resolution)."

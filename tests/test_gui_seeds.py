@@ -152,7 +152,7 @@ def test_gbc_finishes_then_can_be_cancelled(qtbot, window):
         panel.overlay.setCurrentText(strings.OVERLAY_GBC)
     assert seeds.current.kind == "gbc" and seeds.current.stride == 4
     assert blocker.args[0].title.startswith(strings.GBC_TITLE)
-    assert "every 4nd voxel" in panel.gbc_note.text()
+    assert "one voxel in 4 per axis" in blocker.args[0].title
     qtbot.waitUntil(lambda: not seeds.busy, timeout=10000)
     assert not window.progress.isVisible()
     # GBC with GSR: cancel while it runs, through the status bar's Cancel button

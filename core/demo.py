@@ -12,7 +12,7 @@ Generative model, per session
   correlation matrix.  Post differs from pre in two entries only (the injected
   change, :data:`INJECTED_CHANGE`): Default–Limbic weaker, Default–Cont stronger.
 * Each Schaefer-100 parcel: 0.8 × its network signal + 0.6 × its own AR(1) signal.
-* Each voxel: 1000 + 10 × parcel signal + AR(1) thermal noise (SD 20)
+* Each voxel: 1000 + 10 × parcel signal + AR(1) thermal noise (SD 12)
   + a physiological global signal + head-motion artefacts; voxels outside the
   cortical parcels carry noise, global signal and motion only.
 * Motion: six slow random-walk parameters with a few sudden jerks; the
@@ -49,7 +49,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 DEMO_TR = 2.0
 DEMO_VOLUMES = 300
 DEMO_SEED = 20261127
@@ -326,7 +326,7 @@ def _session_data(rng, corr, parcel_of_voxel, network_of_parcel, n_parcels):
     signal = 10.0 * np.where(
         (parcel_of_voxel >= 0)[:, None], parcels[np.maximum(parcel_of_voxel, 0)], 0.0
     )
-    noise = 20.0 * _ar1(rng, (n_vox, t), 0.3)
+    noise = 12.0 * _ar1(rng, (n_vox, t), 0.3)
     motion_weights = rng.normal(0, 1, (n_vox, 6)) * np.array([15, 15, 15, 800, 800, 800])
     artefact = motion_weights @ (motion - motion.mean(axis=1, keepdims=True))
     physio_weights = rng.uniform(3, 9, (n_vox, 1))

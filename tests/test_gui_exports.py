@@ -6,7 +6,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from PyQt6.QtCore import QThreadPool, Qt
+from PyQt6.QtCore import Qt, QThreadPool
 
 from gui.main_window import MainWindow
 
@@ -69,6 +69,9 @@ def test_exports_from_the_window(window, tmp_path, qtbot):
 def test_save_and_open_review_restores_view_and_numbers(window, tmp_path, qtbot):
     e = window.exports
     pre_z = window.comparison.pre.z.copy()
+    qtbot.waitUntil(lambda: window.seeds.ready, timeout=90000)
+    with qtbot.waitSignal(window.seeds.maps_ready, timeout=60000):
+        window.seed_panel.seed_at((2.0, 38.0, -8.0))
     window.cursor.set_position((10.0, 20.0, 30.0))
     window.colormap.setCurrentText("viridis")
     window.threshold.setValue(33)
@@ -86,6 +89,10 @@ def test_save_and_open_review_restores_view_and_numbers(window, tmp_path, qtbot)
     assert np.allclose(window.cursor.position, (10.0, 20.0, 30.0))
     assert window.colormap.currentText() == "viridis"
     assert window.threshold.value() == 33
+    qtbot.waitUntil(lambda: window.seeds.current is not None
+                    and window.seeds.current.kind == "seed", timeout=90000)
+    assert np.allclose(window.seeds.current.xyz_mm, (2.0, 38.0, -8.0))
+    assert np.allclose(window.cursor.position, (10.0, 20.0, 30.0))
 
 
 def test_open_corrupted_review_shows_error(window, tmp_path):

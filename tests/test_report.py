@@ -81,7 +81,7 @@ def test_report_path_refuses_input_folders_and_wrong_suffix(demo, tmp_path):
     bold_folder = inputs.files["pre_bold"].parent
     with pytest.raises(InputError, match="outside the patient's input folders"):
         check_report_path(bold_folder / "report.pdf", inputs)
-    with pytest.raises(InputError, match="ending in .pdf"):
+    with pytest.raises(InputError, match=r"ending in \.pdf"):
         check_report_path(tmp_path / "report.docx", inputs)
     assert check_report_path(tmp_path / "r.pdf", inputs) == (tmp_path / "r.pdf").resolve()
 

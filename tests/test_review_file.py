@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_changed_input_is_named(copied_demo, tmp_path):
         changed = bytearray(original)
         changed[len(changed) // 2] ^= 0x01  # one byte
         target.write_bytes(bytes(changed))
-        with pytest.raises(InputChangedError, match=f"{target.name}.*has changed"):
+        with pytest.raises(InputChangedError, match=rf"{re.escape(target.name)}.*has changed"):
             open_review_inputs(load_review(tmp_path / "r.json"))
     finally:
         target.write_bytes(original)
@@ -94,7 +95,7 @@ def test_moved_input_is_named(tables, tmp_path):
     inputs = open_timeseries_pair(*tables)
     save_review(tmp_path / "r.json", make_review(inputs, AnalysisSettings()))
     tables[1].rename(tables[1].with_name("elsewhere.tsv"))
-    with pytest.raises(InputChangedError, match="post.tsv.*moved or deleted") as info:
+    with pytest.raises(InputChangedError, match=r"post\.tsv.*moved or deleted") as info:
         open_review_inputs(load_review(tmp_path / "r.json"))
     assert isinstance(info.value, InputError)
 

@@ -354,6 +354,9 @@ def install_seed_tab(window) -> tuple[SeedController, SeedPanel]:
     c = window.controller
 
     def on_comparison_ready(_comparison) -> None:
+        if c.inputs is None:  # a comparison shown without opened inputs (e.g. restored views)
+            seeds.reset()
+            return
         maps = panel.strength_maps
         seeds.prepare(c.inputs, c.settings, None if maps is None else maps.template,
                       None if maps is None else maps.affine)

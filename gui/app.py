@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def save(ok: bool) -> None:
             def grab() -> None:
+                window.resize(1600, 1000)  # offscreen screens are small; render full size
                 app.processEvents()
                 window.grab().save(str(target))
                 log.info("screenshot saved to %s", target)

@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(self.matrices)
         self.right.addWidget(self.timeseries)
-        self.right.setSizes([420, 440])
+        self.right.setSizes([580, 280])
         # Panels of later features (QC, statistics, seeds) are added as tabs here.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -158,7 +158,8 @@ class MainWindow(QMainWindow):
         self.readout = QLabel()
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setMinimumWidth(340)
+        self.progress.setMaximumWidth(420)
         self.progress.setFormat("%p% %v")
         self.cancel_button = QPushButton("Cancel")
         bar.addWidget(self.readout, 1)
@@ -296,7 +297,10 @@ class MainWindow(QMainWindow):
 
     def _on_progress_changed(self, percent: int, message: str) -> None:
         self.progress.setValue(percent)
-        self.progress.setFormat(f"{message} %p%" if message else "%p%")
+        if "%" in message:  # the message carries its own percentage
+            self.progress.setFormat(message)
+        else:
+            self.progress.setFormat(f"{message} %p%" if message else "%p%")
 
     def _on_busy_changed(self, busy: bool) -> None:
         self.progress.setVisible(busy)

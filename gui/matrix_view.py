@@ -122,7 +122,10 @@ class MatrixView(QWidget):
         self.images: list[_CellImage] = []
         self._lines: list = []
         for col, title in enumerate(TITLES):
-            plot = self.graphics.addPlot(row=0, col=col if col < 2 else 3, title=title)
+            # Pre | Post on the first row; the difference, which matters most, larger below
+            place = {0: (0, 0, 1), 1: (0, 1, 1), 2: (1, 0, 2)}[col]
+            plot = self.graphics.addPlot(row=place[0], col=place[1], colspan=place[2],
+                                         title=title)
             plot.setAspectLocked(True)
             plot.invertY(True)
             plot.setMouseEnabled(False, False)
@@ -133,8 +136,11 @@ class MatrixView(QWidget):
             image.hovered.connect(lambda r, c, k=col: self._on_hovered(r, c))
             image.clicked.connect(self._on_clicked)
             plot.hideAxis("bottom")
-            plot.getAxis("left").setStyle(tickFont=QFont("Sans", 7), tickLength=0)
-            plot.getAxis("left").setWidth(62)
+            axis = plot.getAxis("left")
+            axis.setStyle(tickFont=QFont("Sans", 7), tickLength=0)
+            axis.setPen(pg.mkPen(None))  # no axis line beside the matrix: labels only
+            axis.setTextPen(pg.mkPen((70, 70, 70)))
+            axis.setWidth(62)
             lines = pg.PlotCurveItem(pen=pg.mkPen((30, 30, 30), width=1), connect="pairs")
             plot.addItem(lines)
             self._lines.append(lines)
@@ -147,10 +153,12 @@ class MatrixView(QWidget):
                                          interactive=False, label="Δ z", width=12)
         self.delta_bar.setImageItem(self.images[2])
         self.graphics.addItem(self.bar, row=0, col=2)
-        self.graphics.addItem(self.delta_bar, row=0, col=4)
+        self.graphics.addItem(self.delta_bar, row=1, col=2)
         grid = self.graphics.ci.layout
-        for col, stretch in enumerate((1, 1, 0, 1, 0)):
+        for col, stretch in enumerate((1, 1, 0)):
             grid.setColumnStretchFactor(col, stretch)
+        grid.setRowStretchFactor(0, 1)
+        grid.setRowStretchFactor(1, 1)
         self.readout = QLabel("Hover over a cell to read both ROIs and their z values.")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.roi_button = QRadioButton("ROIs")

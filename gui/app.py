@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         window.controller.shutdown()
         return status["code"]
     if args.screenshot:
+        from PyQt6.QtCore import QEventLoop
+
         target = Path(args.screenshot)
+        loop = QEventLoop()
 
         def save(ok: bool) -> None:
             def grab() -> None:
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 log.info("screenshot saved to %s", target)
                 status["code"] = 0 if ok else 1
                 window.close()
-                app.quit()
+                loop.quit()
 
             QTimer.singleShot(300, grab)  # let the views lay out and paint first
 
@@ -114,8 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         window.open_demo()
     elif args.path:
         window.open_path(*args.path[:2])
-    app.exec()
-    if not args.screenshot:
+    if args.screenshot:
+        # A local loop, not app.exec()/app.quit(): quitting the application would make
+        # every later event loop of a host process (e.g. a test session) return at once.
+        loop.exec()
+    else:
+        app.exec()
         window.controller.shutdown()
     return status["code"]
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt, QThreadPool, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -38,6 +38,8 @@ from gui.timeseries_view import TimeSeriesView
 
 __all__ = ["MainWindow"]
 
+WORKER_THREADS = 6
+
 log = logging.getLogger(__name__)
 HOME_MM = (-6.0, -52.0, 26.0)  # left posterior cingulate / precuneus (DMN hub)
 COLORMAPS = ("inferno", "viridis", "plasma", "CET-L3")
@@ -58,6 +60,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(strings.APP_NAME)
         self.setAcceptDrops(True)
+        # Analysis, seed preparation, GBC and statistics may run at once; the default pool
+        # (one thread per core) would queue a short job behind a long one.
+        pool = QThreadPool.globalInstance()
+        pool.setMaxThreadCount(max(pool.maxThreadCount(), WORKER_THREADS))
         self.controller = controller or SessionController(parent=self)
         self.cursor = CursorModel(HOME_MM, parent=self)
         self.last_error = ""

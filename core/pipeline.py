@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.atlases import load_atlas
 from core.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
-from core.denoise import clean_signals, select_confounds
+from core.denoise import CleanedSignals, clean_signals, select_confounds
 from core.errors import InputError
 from core.extract import brain_mask_for, masked_voxels, roi_weights
 from core.inputs import PatientInputs
@@ -178,9 +180,14 @@ def _finish_qc(comparison: Comparison, qc):
     return qc
 
 
-def _image_timeseries(inputs, settings, strategy, report, warnings):
-    from core.qc import session_qc
+@dataclass(eq=False)
+class _SessionResult:
+    cleaned: CleanedSignals
+    seed_signals: dict
+    qc: object
 
+
+def _image_timeseries(inputs, settings, strategy, report, warnings):
     pre, post = inputs.pre_scan, inputs.post_scan
     report(0.02, "Loading atlas")
     atlas = load_atlas(settings.atlas, settings.labels_table)
@@ -189,36 +196,16 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
     weights = roi_weights(atlas, mask, pre.affine)
     seed_atlas = clinical_seed_atlas(SEED_RADIUS_MM)
     seed_weights = roi_weights(seed_atlas, mask, pre.affine)
-    series, qcs, seed_signals = [], [], []
-    for i, scan in enumerate((pre, post)):
-        role = inputs.sessions[i]
-        report(0.1 + 0.35 * i, f"Reading {role} voxels")
-        voxels = masked_voxels(scan.img, mask)
-        bad = ~np.isfinite(voxels)
-        if bad.any():
-            n_bad = int(bad.any(axis=1).sum())
-            raise InputError(
-                f"expected finite values inside the brain mask, found NaN or Inf in {n_bad} "
-                "voxels", scan.path,
-            )
-        report(0.25 + 0.35 * i, f"Denoising {role}")
-        confounds, sample_mask = select_confounds(
-            scan.confounds, scan.n_volumes, settings.denoise, strategy
-        )
-        if settings.denoise.gsr and strategy == "none":
-            confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0)})
-        cleaned = clean_signals(weights.average(voxels), scan.tr, confounds, sample_mask,
-                                settings.denoise, source=f"{role} ({scan.path.name})")
-        cleaned.label = role
-        seeds = clean_signals(seed_weights.average(voxels), scan.tr, confounds, sample_mask,
-                              settings.denoise, source=f"{role} ({scan.path.name})")
-        seed_signals.append({seed_atlas.roi_names[k]: seeds.signals[:, i]
-                             for i, k in enumerate(seed_weights.kept)})
-        log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
-        report(0.3 + 0.35 * i, f"Quality control of {role}")
-        qcs.append(session_qc(scan, cleaned, mask, atlas, voxels=voxels))
-        del voxels
-        series.append((cleaned, scan.n_volumes, scan.tr))
+    report(0.1, "Reading both sessions' voxels")
+    # The two sessions are independent: decompression (isal) and numpy release the GIL,
+    # so reading and reducing them side by side uses both cores.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="session") as pool:
+        futures = [pool.submit(_process_session, scan, role, mask, atlas, weights,
+                               seed_atlas, seed_weights, settings, strategy, report)
+                   for scan, role in zip((pre, post), inputs.sessions, strict=True)]
+        results = [future.result() for future in futures]
+    series = [(r.cleaned, scan.n_volumes, scan.tr)
+              for r, scan in zip(results, (pre, post), strict=True)]
     keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
     dropped = atlas.n_rois - weights.kept.size
     if dropped:
@@ -232,8 +219,43 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
         coords_mm=np.asarray(atlas.coords_mm)[index],
         atlas_index=index,
     )
-    edges = named_edges_from_signals(seed_signals[0], seed_signals[1], SEED_RADIUS_MM)
-    return rois, series, atlas, tuple(qcs), edges
+    edges = named_edges_from_signals(results[0].seed_signals, results[1].seed_signals,
+                                     SEED_RADIUS_MM)
+    return rois, series, atlas, (results[0].qc, results[1].qc), edges
+
+
+def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights, settings,
+                     strategy, report) -> _SessionResult:
+    """Read one session's brain voxels once; derive ROI and seed signals and QC from them."""
+    from core.qc import session_qc
+
+    voxels = masked_voxels(scan.img, mask)
+    bad = ~np.isfinite(voxels)
+    if bad.any():
+        n_bad = int(bad.any(axis=1).sum())
+        raise InputError(
+            f"expected finite values inside the brain mask, found NaN or Inf in {n_bad} "
+            "voxels", scan.path,
+        )
+    del bad
+    report(0.4, f"Denoising {role}")
+    confounds, sample_mask = select_confounds(
+        scan.confounds, scan.n_volumes, settings.denoise, strategy
+    )
+    if settings.denoise.gsr and strategy == "none":
+        confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0)})
+    source = f"{role} ({scan.path.name})"
+    cleaned = clean_signals(weights.average(voxels), scan.tr, confounds, sample_mask,
+                            settings.denoise, source=source)
+    cleaned.label = role
+    seeds = clean_signals(seed_weights.average(voxels), scan.tr, confounds, sample_mask,
+                          settings.denoise, source=source)
+    seed_signals = {seed_atlas.roi_names[k]: seeds.signals[:, column]
+                    for column, k in enumerate(seed_weights.kept)}
+    log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
+    report(0.6, f"Quality control of {role}")
+    qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels)
+    return _SessionResult(cleaned, seed_signals, qc)
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:

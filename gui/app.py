@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     install_excepthook()
     window = MainWindow()
     window.show()
+    from core.warmup import warm_up_in_background
+
+    QTimer.singleShot(0, warm_up_in_background)  # after the first paint
     status = {"code": 0}
     if args.startup_probe:  # packaging/build.py times the start-up of the built app with this
         def visible() -> None:

@@ -153,6 +153,7 @@ def bench_open(paths) -> None:
         "from core.warmup import HEAVY_MODULES\n"
         "import importlib\n"
         "for m in HEAVY_MODULES: importlib.import_module(m)\n"
+        "from core.templates import preload_templates; preload_templates()\n"
         "from core.inputs import open_nifti_pair\n"
         "from core.pipeline import run_comparison\n"
         "from core.maps import roi_map\n"

@@ -95,6 +95,10 @@ def configure_file_logging(level: int = logging.INFO) -> Path | None:
     Path or None
     """
     path = log_file_path()
+    root = logging.getLogger()
+    for existing in root.handlers:
+        if isinstance(existing, logging.FileHandler) and Path(existing.baseFilename) == path:
+            return path  # already configured (main() may run more than once in a process)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000,
@@ -103,7 +107,6 @@ def configure_file_logging(level: int = logging.INFO) -> Path | None:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))
     return path

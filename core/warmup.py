@@ -1,4 +1,4 @@
-"""Import the heavy scientific modules ahead of need, off the interface thread."""
+"""Import the heavy scientific modules and load the MNI masks ahead of need, off the GUI thread."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ def warm_up_in_background() -> threading.Thread:
                 importlib.import_module(name)
             except ImportError:  # pragma: no cover - reported when actually needed
                 log.warning("could not pre-import %s", name)
+        from core.templates import preload_templates
+
+        preload_templates()
         log.info("scientific modules ready in %.2f s", time.perf_counter() - start)
 
     thread = threading.Thread(target=run, name="warm-up imports", daemon=True)

@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         return self_test()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from core.logs import configure_file_logging
+
+    configure_file_logging()  # redacted: no paths, subject/session labels or dates
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 

@@ -15,6 +15,7 @@ from core.errors import AnalysisCancelled, InputError
 from core.settings import AnalysisSettings
 from gui.display_data import SliceData
 from gui.strings import STRENGTH_MAP, UNEXPECTED
+from gui.workers import guarded
 
 __all__ = ["SessionController"]
 
@@ -145,9 +146,9 @@ class SessionController(QObject):
 
         worker = create_worker(_work, open_inputs, settings, progress, _start_thread=False,
                                _ignore_errors=True)
-        worker.returned.connect(lambda result: self._on_returned(job, result))
-        worker.errored.connect(lambda exc: self._on_errored(job, exc))
-        worker.finished.connect(lambda: self._on_finished(job, worker))
+        worker.returned.connect(guarded(self, lambda result: self._on_returned(job, result)))
+        worker.errored.connect(guarded(self, lambda exc: self._on_errored(job, exc)))
+        worker.finished.connect(guarded(self, lambda: self._on_finished(job, worker)))
         self._workers.add(worker)
         if not was_busy:
             self.busy_changed.emit(True)

@@ -128,6 +128,10 @@ def about_text() -> str:
                 f"{nilearn.__version__}")
     atlases = "".join(f"<li><b>{a.title}</b>: {a.licence}<br><small>{a.citation}</small></li>"
                       for a in list_atlases())
+    from core.logs import log_file_path
+
     return (f"<h3>{strings.APP_NAME}</h3><p><b>{strings.DISCLAIMER}</b></p><p>{versions}</p>"
             f"<p>Underlay: MNI152 2009 template from nilearn (offline package data).</p>"
-            f"<p>Atlases and licences:</p><ul>{atlases}</ul>")
+            f"<p>Atlases and licences:</p><ul>{atlases}</ul>"
+            f"<p>Log file: <code>{log_file_path()}</code> (file paths, subject and session "
+            f"labels and dates are removed from it).</p>")

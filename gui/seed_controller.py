@@ -21,6 +21,7 @@ from superqt.utils import create_worker
 from core.errors import AnalysisCancelled, InputError
 from gui import strings
 from gui.display_data import SliceData
+from gui.workers import guarded
 
 __all__ = ["DisplayGrid", "SeedController", "VoxelMaps"]
 
@@ -262,9 +263,10 @@ class SeedController(QObject):
         generation = self._generation
         worker = create_worker(_seed_work, self.prepared, self.display, xyz, self.radius_mm,
                                _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._on_seed_returned(generation, result))
-        worker.errored.connect(lambda exc: self._on_seed_errored(generation, exc))
-        worker.finished.connect(lambda: self._on_seed_finished(worker))
+        worker.returned.connect(
+            guarded(self, lambda result: self._on_seed_returned(generation, result)))
+        worker.errored.connect(guarded(self, lambda exc: self._on_seed_errored(generation, exc)))
+        worker.finished.connect(guarded(self, lambda: self._on_seed_finished(worker)))
         self._workers.add(worker)
         worker.start()
 
@@ -321,9 +323,9 @@ class SeedController(QObject):
 
         worker = create_worker(function, *args, progress, _start_thread=False,
                                _ignore_errors=True)
-        worker.returned.connect(lambda result: self._on_long_returned(job, result))
-        worker.errored.connect(lambda exc: self._on_long_errored(job, exc))
-        worker.finished.connect(lambda: self._on_long_finished(job, worker))
+        worker.returned.connect(guarded(self, lambda result: self._on_long_returned(job, result)))
+        worker.errored.connect(guarded(self, lambda exc: self._on_long_errored(job, exc)))
+        worker.finished.connect(guarded(self, lambda: self._on_long_finished(job, worker)))
         self._workers.add(worker)
         if not was_busy:
             self.busy_changed.emit(True)

@@ -12,6 +12,7 @@ from superqt.utils import create_worker
 
 from core.errors import AnalysisCancelled
 from gui.strings import UNEXPECTED
+from gui.workers import guarded
 
 __all__ = ["ReviewStats", "StatsController", "block_significance"]
 
@@ -140,8 +141,8 @@ class StatsController(QObject):
         self.motion_warning_changed.emit(warning or "")
         worker = create_worker(compute_review_stats, comparison, _start_thread=False,
                                _ignore_errors=True)
-        worker.returned.connect(lambda result: self._on_stats(generation, result))
-        worker.errored.connect(lambda exc: self._on_error(generation, exc))
+        worker.returned.connect(guarded(self, lambda result: self._on_stats(generation, result)))
+        worker.errored.connect(guarded(self, lambda exc: self._on_error(generation, exc)))
         self._launch(worker)
 
     def run_bootstrap(self) -> None:
@@ -162,9 +163,9 @@ class StatsController(QObject):
 
         worker = create_worker(bootstrap_network_ci, self.comparison, n_boot=self.n_boot,
                                progress=progress, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda table: self._on_bootstrap(generation, table))
-        worker.errored.connect(lambda exc: self._on_bootstrap_error(generation, exc))
-        worker.finished.connect(lambda: self._on_bootstrap_finished(generation))
+        worker.returned.connect(guarded(self, lambda table: self._on_bootstrap(generation, table)))
+        worker.errored.connect(guarded(self, lambda exc: self._on_bootstrap_error(generation, exc)))
+        worker.finished.connect(guarded(self, lambda: self._on_bootstrap_finished(generation)))
         self.bootstrap_busy_changed.emit(True)
         self.bootstrap_progress.emit(0, "Bootstrap starting")
         self._launch(worker)
@@ -183,7 +184,7 @@ class StatsController(QObject):
     # ------------------------------------------------------------------ worker results
     def _launch(self, worker) -> None:
         self._workers.add(worker)
-        worker.finished.connect(lambda: self._workers.discard(worker))
+        worker.finished.connect(guarded(self, lambda: self._workers.discard(worker)))
         worker.start()
 
     def _on_stats(self, generation: int, result: ReviewStats) -> None:

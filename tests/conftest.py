@@ -8,6 +8,8 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if "PREPOST_CACHE_DIR" not in os.environ:
     os.environ["PREPOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="prepost-cache-")
+# The application log of the tests goes to a temporary folder, never the user's.
+os.environ["PREPOST_LOG_DIR"] = tempfile.mkdtemp(prefix="prepost-logs-")
 
 import pytest
 

@@ -87,11 +87,13 @@ def test_settings_persist_atlas_strategy_and_recent(qtbot, isolated_settings):
 
 
 def test_about_mentions_licences_and_disclaimer():
+    from core.logs import log_file_path
     from gui.menus import about_text
 
     text = about_text()
     assert "MIT" in text and "Schaefer" in text
     assert strings.DISCLAIMER in text
+    assert str(log_file_path()) in text  # where to find the log (issue 9)
 
 
 def test_screenshot_is_saved_and_not_blank(tmp_path, isolated_settings, qapp):

@@ -135,6 +135,10 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
     except Exception as exc:  # nibabel raises many types for corrupt headers
         raise InputFileError(f"expected a readable NIfTI image, nibabel said: {exc}", path) from exc
     available = _uncompressed_size(path, expected) if compressed else path.stat().st_size
+    if available < 0:
+        raise InputFileError(
+            f"the compressed image is truncated or damaged: its header promises {expected} "
+            "bytes, the gzip stream ends before that", path)
     if available < expected:
         raise InputFileError(
             f"the image is truncated: its header promises {expected} bytes, "
@@ -155,7 +159,10 @@ def _gunzip_prefix(path: Path, n: int) -> bytes:
 
 
 def _uncompressed_size(path: Path, expected: int) -> int:
-    """Size of a gzip file's content: from its trailer when consistent, else by streaming."""
+    """Size of a gzip file's content: from its trailer when consistent, else by streaming.
+
+    Returns -1 when the stream is damaged or ends early.
+    """
     with path.open("rb") as handle:
         handle.seek(-4, os.SEEK_END)
         trailer = int.from_bytes(handle.read(4), "little")
@@ -169,7 +176,7 @@ def _uncompressed_size(path: Path, expected: int) -> int:
             while chunk := stream.read(1 << 24):
                 total += len(chunk)
     except (OSError, EOFError, zlib.error, ValueError):
-        return total
+        return -1  # the stream ends early or is corrupt
     return total
 
 

@@ -4,7 +4,7 @@ Run from the project root::
 
     PREPOST_CACHE_DIR=/tmp/democache python3 benchmarks/seed_gui_latency.py
 
-Opens the demo patient, waits for the voxel preparation, then for each clinical preset
+Opens the demo patient (or ``--pair PRE POST``), waits for the voxel preparation, then for each clinical preset
 seed calls ``SeedController.request_seed`` (no cursor move) and times: the core part
 (``core.seedmaps.seed_maps``), the worker (core + display volumes), ``SliceGrid.set_data``
 and a forced repaint of the panes. Optionally saves a screenshot (``--screenshot FILE``).
@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshot", metavar="FILE.png")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pair", nargs=2, metavar=("PRE", "POST"),
+                        help="two NIfTI files instead of the demo (e.g. the 2 mm data that "
+                             "benchmarks/run.py writes to benchmarks/_data/)")
     args = parser.parse_args(argv)
     from PyQt6.QtWidgets import QApplication
 
@@ -38,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.resize(1600, 1000)
     window.show()
-    window.open_demo()
+    if args.pair:
+        window.open_path(*args.pair)
+    else:
+        window.open_demo()
     while not window.seeds.ready:
         app.processEvents()
         time.sleep(0.01)

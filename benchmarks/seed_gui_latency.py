@@ -7,7 +7,8 @@ Run from the project root::
 Opens the demo patient (or ``--pair PRE POST``), waits for the voxel preparation, then
 for each clinical preset seed calls ``SeedController.request_seed`` (no cursor move)
 and times: the core part (``core.seedmaps.seed_maps``), the worker (core + display
-volumes), ``SliceGrid.set_data`` and a forced repaint of the panes. Optionally saves a screenshot (``--screenshot FILE``).
+volumes), ``SliceGrid.set_data`` and a forced repaint of the panes. Optionally saves a
+screenshot (``--screenshot FILE``).
 """
 
 from __future__ import annotations

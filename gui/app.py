@@ -31,6 +31,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+_OPEN_DIALOGS: list = []
+
+
 def install_excepthook() -> None:
     """Log uncaught exceptions and show a dialog instead of dying."""
 
@@ -43,7 +46,11 @@ def install_excepthook() -> None:
 
         if QApplication.instance() is not None:
             box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME,
-                              UNEXPECTED.format(kind=kind.__name__))
+                              UNEXPECTED.format(kind=kind.__name__),
+                              QMessageBox.StandardButton.Ok, QApplication.activeWindow())
+            # Keep the dialog alive: a local, parentless QMessageBox is collected at once.
+            _OPEN_DIALOGS.append(box)
+            box.finished.connect(lambda _result, b=box: _OPEN_DIALOGS.remove(b))
             box.open()
 
     sys.excepthook = hook

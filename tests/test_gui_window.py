@@ -107,3 +107,24 @@ def test_screenshot_is_saved_and_not_blank(tmp_path, isolated_settings, qapp):
     ptr.setsize(image.sizeInBytes())
     pixels = np.frombuffer(ptr, dtype=np.uint8)
     assert pixels.std() > 20
+
+
+def test_last_resort_hook_logs_and_shows_a_dialog(qtbot, caplog, monkeypatch):
+    import sys
+
+    from PyQt6.QtWidgets import QApplication, QMessageBox
+
+    from gui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    install_excepthook()
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    boxes = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible()]
+    assert boxes and "RuntimeError" in boxes[-1].text()
+    assert "boom in a slot" in caplog.text
+    for box in boxes:
+        box.close()

@@ -28,3 +28,20 @@ def demo_root():
     from core.demo import ensure_demo_patient
 
     return ensure_demo_patient()
+
+
+@pytest.fixture(scope="session")
+def demo_comparison(demo_root):
+    """The demo patient's comparison with default settings, computed once per session."""
+    from core.demo import open_demo_patient
+    from core.pipeline import run_comparison
+
+    return run_comparison(open_demo_patient())
+
+
+@pytest.fixture(scope="session")
+def review_stats(demo_comparison):
+    """Statistics tables of the demo comparison, as the review panels show them."""
+    from gui.stats_controller import compute_review_stats
+
+    return compute_review_stats(demo_comparison)

@@ -11,20 +11,6 @@ from PyQt6.QtCore import QThreadPool
 
 from gui.main_window import MainWindow
 from gui.qc_panel import MEASURES, QcPanel, _fmt
-from gui.stats_controller import compute_review_stats
-
-
-@pytest.fixture(scope="module")
-def demo_comparison(demo_root):
-    from core.demo import open_demo_patient
-    from core.pipeline import run_comparison
-
-    return run_comparison(open_demo_patient())
-
-
-@pytest.fixture(scope="module")
-def review_stats(demo_comparison):
-    return compute_review_stats(demo_comparison)
 
 
 @pytest.fixture

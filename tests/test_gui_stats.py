@@ -7,21 +7,8 @@ import pytest
 from PyQt6.QtCore import Qt, QThreadPool
 
 from gui.matrix_view import MatrixData, MatrixView
-from gui.stats_controller import StatsController, block_significance, compute_review_stats
+from gui.stats_controller import StatsController, block_significance
 from gui.stats_panel import EDGE_COLUMNS, StatsPanel
-
-
-@pytest.fixture(scope="module")
-def demo_comparison(demo_root):
-    from core.demo import open_demo_patient
-    from core.pipeline import run_comparison
-
-    return run_comparison(open_demo_patient())
-
-
-@pytest.fixture(scope="module")
-def review_stats(demo_comparison):
-    return compute_review_stats(demo_comparison)
 
 
 @pytest.fixture

@@ -86,14 +86,6 @@ def test_network_blocks_order_matches_network_table():
         ("Unassigned", "Unassigned")]
 
 
-@pytest.fixture(scope="module")
-def demo_comparison(demo_root):
-    from core.demo import open_demo_patient
-    from core.pipeline import run_comparison
-
-    return run_comparison(open_demo_patient())
-
-
 def test_demo_injected_network_pairs_significant(demo_comparison):
     from core.demo import INJECTED_CHANGE
     from core.stats import edge_table, network_stats_table

@@ -51,13 +51,25 @@ class OverlayStyle:
     opacity: float = 0.85
 
 
+_LUTS: dict[int, tuple[pg.ColorMap, np.ndarray]] = {}
+
+
+def _lookup_table(cmap: pg.ColorMap) -> np.ndarray:
+    """256-entry RGBA table of a colour map, computed once per map."""
+    cached = _LUTS.get(id(cmap))
+    if cached is None or cached[0] is not cmap:
+        cached = (cmap, cmap.getLookupTable(0.0, 1.0, nPts=256, alpha=True, mode="byte"))
+        _LUTS[id(cmap)] = cached
+    return cached[1]
+
+
 def overlay_rgba(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
                  threshold: float, opacity: float, symmetric: bool) -> np.ndarray:
     """Map a 2D slice to RGBA uint8; NaN and sub-threshold values are transparent."""
     lo, hi = levels
     span = max(hi - lo, 1e-12)
     norm = np.clip((np.nan_to_num(values, nan=lo) - lo) / span, 0.0, 1.0)
-    lut = cmap.getLookupTable(0.0, 1.0, nPts=256, alpha=True, mode="byte")  # fast for live maps
+    lut = _lookup_table(cmap)
     rgba = lut[np.rint(norm * 255).astype(np.intp)].reshape(*values.shape, 4)
     magnitude = np.abs(values) if symmetric else values - max(lo, 0.0)
     cut = threshold * (max(abs(lo), abs(hi)) if symmetric else span)
@@ -184,11 +196,19 @@ class SlicePane(pg.PlotItem):
             self._underlay_shown = shown
         if volume is None:
             self.overlay.clear()
+            self._overlay_shown = None
             return
+        # The volume itself (not its id, which a new array may reuse) identifies the data.
+        key = (self.slice_index(), self._rect, tuple(levels), style.threshold,
+               style.opacity, symmetric)
+        shown = getattr(self, "_overlay_shown", None)
+        if shown is not None and shown[0] is volume and shown[1] is cmap and shown[2] == key:
+            return  # the cursor moved within this slice: only the crosshair changes
         rgba = overlay_rgba(self.slice_of(volume), levels, cmap, style.threshold,
                             style.opacity, symmetric)
         self.overlay.setImage(rgba, autoLevels=False, levels=(0, 255))
         self.overlay.setRect(self._rect)
+        self._overlay_shown = (volume, cmap, key)
 
     def crosshair(self) -> tuple[float, float]:
         """Crosshair position (horizontal, vertical) in mm."""

@@ -121,3 +121,31 @@ def test_fuzzed_tables_give_only_clean_errors(tmp_path, text):
     except InputError:
         return
     assert np.isfinite(table.data).all() and table.data.shape[1] >= 2
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                max_size=5),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(document=st.dictionaries(
+    st.sampled_from(["format", "version", "inputs", "settings", "view", "source", "created",
+                     "patient_label", "x"]), _JSON_VALUES, max_size=8),
+    raw=st.binary(max_size=200), as_json=st.booleans())
+def test_fuzzed_saved_reviews_give_only_clean_errors(tmp_path, document, raw, as_json):
+    import json
+
+    from core.review_file import load_review
+
+    path = tmp_path / "fuzz.review.json"
+    if as_json:
+        path.write_text(json.dumps(document), encoding="utf-8")
+    else:
+        path.write_bytes(raw)
+    with contextlib.suppress(InputError):
+        load_review(path)

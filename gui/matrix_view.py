@@ -111,7 +111,7 @@ class MatrixView(QWidget):
     hovered = pyqtSignal(str)
     blocks_toggled = pyqtSignal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, stacked: bool = True) -> None:
         super().__init__(parent)
         self.data: MatrixData | None = None
         self.order = np.zeros(0, dtype=int)
@@ -122,8 +122,10 @@ class MatrixView(QWidget):
         self.images: list[_CellImage] = []
         self._lines: list = []
         for col, title in enumerate(TITLES):
-            # Pre | Post on the first row; the difference, which matters most, larger below
-            place = {0: (0, 0, 1), 1: (0, 1, 1), 2: (1, 0, 2)}[col]
+            # stacked (the window's tall panel): Pre | Post on the first row and the
+            # difference, which matters most, larger below; else one row (wide pages)
+            place = ({0: (0, 0, 1), 1: (0, 1, 1), 2: (1, 0, 2)} if stacked else
+                     {0: (0, 0, 1), 1: (0, 1, 1), 2: (0, 3, 1)})[col]
             plot = self.graphics.addPlot(row=place[0], col=place[1], colspan=place[2],
                                          title=title)
             plot.setAspectLocked(True)
@@ -153,12 +155,13 @@ class MatrixView(QWidget):
                                          interactive=False, label="Δ z", width=12)
         self.delta_bar.setImageItem(self.images[2])
         self.graphics.addItem(self.bar, row=0, col=2)
-        self.graphics.addItem(self.delta_bar, row=1, col=2)
+        self.graphics.addItem(self.delta_bar, row=1 if stacked else 0, col=2 if stacked else 4)
         grid = self.graphics.ci.layout
-        for col, stretch in enumerate((1, 1, 0)):
+        for col, stretch in enumerate((1, 1, 0) if stacked else (1, 1, 0, 1, 0)):
             grid.setColumnStretchFactor(col, stretch)
-        grid.setRowStretchFactor(0, 1)
-        grid.setRowStretchFactor(1, 1)
+        if stacked:
+            grid.setRowStretchFactor(0, 1)
+            grid.setRowStretchFactor(1, 1)
         self.readout = QLabel("Hover over a cell to read both ROIs and their z values.")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.roi_button = QRadioButton("ROIs")

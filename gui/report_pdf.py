@@ -113,7 +113,7 @@ def render_matrices_png(comparison, blocks: bool = False, width_px: int = 2400,
     from gui.matrix_view import MatrixData, MatrixView
 
     ensure_app()
-    view = MatrixView()
+    view = MatrixView(stacked=False)  # one row fits the page width
     data = MatrixData.from_comparison(comparison, blocks)
     if delta is not None and delta.shape == data.delta.shape:
         data = MatrixData(data.names, data.networks, data.pre, data.post, delta)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from core.connectivity import R_MAX
 from core.results import Comparison
 from core.stats import network_block_weights, standardise
 
@@ -26,7 +27,6 @@ __all__ = ["bootstrap_block_deltas", "bootstrap_network_ci", "politis_white_bloc
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
-_R_MAX = 1.0 - 1e-7
 
 
 def politis_white_block_length(series: np.ndarray) -> float:
@@ -98,7 +98,7 @@ def _resampled_block_means(x, length, n_boot, weights, rng, progress, start, spa
         sample = sample - sample.mean(axis=1, keepdims=True)
         sample /= np.maximum(sample.std(axis=1, keepdims=True), 1e-12)
         r = np.einsum("bti,btj->bij", sample, sample) / t
-        z = np.arctanh(np.clip(r, -_R_MAX, _R_MAX))
+        z = np.arctanh(np.clip(r, -R_MAX, R_MAX))
         out[done : done + size] = z.reshape(size, -1) @ weights
         done += size
         progress(start + span * done / n_boot, f"Bootstrap {label}: {done} of {n_boot}")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "R_MAX",
     "correlation_matrix",
     "fisher_z",
     "network_blocks",
@@ -16,7 +17,8 @@ __all__ = [
     "roi_strength",
 ]
 
-_R_MAX = 1.0 - 1e-7
+#: Largest |r| before the Fisher transform (keeps arctanh finite).
+R_MAX = 1.0 - 1e-7
 
 
 def correlation_matrix(timeseries: np.ndarray) -> np.ndarray:
@@ -56,7 +58,7 @@ def fisher_z(r: np.ndarray) -> np.ndarray:
     ndarray
         Fisher z matrix of the same shape.
     """
-    z = np.arctanh(np.clip(r, -_R_MAX, _R_MAX))
+    z = np.arctanh(np.clip(r, -R_MAX, R_MAX))
     if z.ndim == 2 and z.shape[0] == z.shape[1]:
         np.fill_diagonal(z, 0.0)
     return z

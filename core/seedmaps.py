@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.connectivity import R_MAX
 from core.errors import InputError
 
 if TYPE_CHECKING:
@@ -50,9 +51,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
-
-#: Correlations are clipped to ±R_MAX before the Fisher transform.
-R_MAX = 1.0 - 1e-7
 
 _CHUNK = 8192
 

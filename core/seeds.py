@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.connectivity import R_MAX
 from core.errors import InputError
 from core.resources import resource_path
 
@@ -42,7 +43,6 @@ __all__ = [
     "seed_by_name",
 ]
 
-_R_MAX = 1.0 - 1e-7
 #: Columns of :func:`named_edges` (and of ``named_edges.tsv``).
 EDGE_COLUMNS = ("edge", "seed_a", "seed_b", "source", "r_pre", "r_post", "z_pre", "z_post",
                 "delta_z")
@@ -234,7 +234,7 @@ def named_edges_from_signals(
             a = np.mean([signals[n] for n in edge.seeds_a], axis=0)
             b = np.mean([signals[n] for n in edge.seeds_b], axis=0)
             r.append(_correlation(a, b))
-        z = [float(np.arctanh(np.clip(v, -_R_MAX, _R_MAX))) for v in r]
+        z = [float(np.arctanh(np.clip(v, -R_MAX, R_MAX))) for v in r]
         rows.append({
             "edge": edge.edge, "seed_a": "+".join(edge.seeds_a),
             "seed_b": "+".join(edge.seeds_b), "source": edge.source,

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from core.connectivity import network_names
+from core.connectivity import R_MAX, network_names
 from core.results import Comparison
 
 __all__ = [
@@ -66,7 +66,6 @@ __all__ = [
     "xdf_r_variance",
 ]
 
-_R_MAX = 1.0 - 1e-7
 
 
 def standardise(timeseries: np.ndarray) -> np.ndarray:
@@ -172,7 +171,7 @@ def xdf_r_variance(
     t = x.shape[0]
     if t < 4:
         raise ValueError(f"expected at least 4 volumes for xDF, got {t}")
-    rho = np.clip((x.T @ x) / t, -_R_MAX, _R_MAX)
+    rho = np.clip((x.T @ x) / t, -R_MAX, R_MAX)
     np.fill_diagonal(rho, 1.0)
     ac = _acf(x)
     lag_w = _lag_weights(ac, t, taper)
@@ -222,7 +221,7 @@ def session_edge_variance(timeseries: np.ndarray, method: str = "xdf") -> np.nda
     if method != "xdf":
         raise ValueError(f"expected method 'xdf' or 'naive', got {method!r}")
     r, var_r = xdf_r_variance(timeseries)
-    return var_r / (1 - np.clip(r, -_R_MAX, _R_MAX) ** 2) ** 2
+    return var_r / (1 - np.clip(r, -R_MAX, R_MAX) ** 2) ** 2
 
 
 def naive_z_variance(n_volumes: int) -> float:
@@ -326,7 +325,7 @@ def influence_block_variance(
     """
     x = standardise(timeseries)
     t = x.shape[0]
-    r = np.clip((x.T @ x) / t, -_R_MAX, _R_MAX)
+    r = np.clip((x.T @ x) / t, -R_MAX, R_MAX)
     z = np.arctanh(r)
     mean_z = np.full(len(blocks), np.nan)
     psi = np.zeros((t, len(blocks)))

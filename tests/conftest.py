@@ -45,3 +45,20 @@ def review_stats(demo_comparison):
     from gui.stats_controller import compute_review_stats
 
     return compute_review_stats(demo_comparison)
+
+
+@pytest.fixture
+def window(qtbot, isolated_settings):
+    """A shown main window with isolated settings; closing it must leave no thread running."""
+    from PyQt6.QtCore import QThreadPool
+
+    from gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    assert QThreadPool.globalInstance().waitForDone(60000)
+    assert QThreadPool.globalInstance().activeThreadCount() == 0

@@ -7,21 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from PyQt6.QtCore import QThreadPool
 
-from gui.main_window import MainWindow
 from gui.qc_panel import MEASURES, QcPanel, _fmt
-
-
-@pytest.fixture
-def window(qtbot, isolated_settings):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 def _more_motion_post(comparison):

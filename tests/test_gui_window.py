@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from PyQt6.QtCore import QThreadPool
 from PyQt6.QtGui import QImage
 
 from gui import strings
 from gui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, isolated_settings):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.controller.shutdown()
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 def test_empty_state_offers_open_actions_and_disclaimer(window):

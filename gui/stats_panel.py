@@ -183,35 +183,13 @@ class StatsPanel(QWidget):
         self.boot_status = QLabel()
         self.set_bootstrap_busy(False)
 
-        edge_box = QWidget()
-        edge_layout = QVBoxLayout(edge_box)
-        edge_layout.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
-        head.addWidget(QLabel("<b>Edge changes</b> (largest |Z| first)"))
-        head.addStretch(1)
-        head.addWidget(self.edge_count)
-        head.addWidget(self.significant_only)
-        edge_layout.addLayout(head)
-        edge_layout.addWidget(self.edge_view, 1)
-        hint = QLabel(f"<small>{strings.STATS_EDGE_HINT}</small>")
-        hint.setWordWrap(True)
-        edge_layout.addWidget(hint)
-
-        net_box = QWidget()
-        net_layout = QVBoxLayout(net_box)
-        net_layout.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
-        head.addWidget(QLabel("<b>Network blocks</b> (mean Fisher z)"))
-        head.addStretch(1)
-        head.addWidget(self.boot_status)
-        head.addWidget(self.boot_progress)
-        head.addWidget(self.boot_cancel)
-        head.addWidget(self.bootstrap_button)
-        net_layout.addLayout(head)
-        net_layout.addWidget(self.network_view, 1)
-        hint = QLabel(f"<small>{strings.STATS_NETWORK_HINT}</small>")
-        hint.setWordWrap(True)
-        net_layout.addWidget(hint)
+        edge_box = _titled_table("<b>Edge changes</b> (largest |Z| first)",
+                                 [self.edge_count, self.significant_only], self.edge_view,
+                                 strings.STATS_EDGE_HINT)
+        net_box = _titled_table("<b>Network blocks</b> (mean Fisher z)",
+                                [self.boot_status, self.boot_progress, self.boot_cancel,
+                                 self.bootstrap_button], self.network_view,
+                                strings.STATS_NETWORK_HINT)
 
         self.empty_label = QLabel(strings.STATS_EMPTY)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -297,3 +275,21 @@ class StatsPanel(QWidget):
         b = self.edge_model.value(row, "index_b")
         if np.isfinite(a) and np.isfinite(b):
             self.edge_selected.emit(int(a), int(b))
+
+
+def _titled_table(title: str, controls: list[QWidget], view: QWidget, hint: str) -> QWidget:
+    """Return a table under a title row (title left, controls right) with a hint below."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    head = QHBoxLayout()
+    head.addWidget(QLabel(title))
+    head.addStretch(1)
+    for control in controls:
+        head.addWidget(control)
+    layout.addLayout(head)
+    layout.addWidget(view, 1)
+    note = QLabel(f"<small>{hint}</small>")
+    note.setWordWrap(True)
+    layout.addWidget(note)
+    return box

@@ -6,23 +6,15 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from PyQt6.QtCore import Qt, QThreadPool
-
-from gui.main_window import MainWindow
+from PyQt6.QtCore import Qt
 
 
 @pytest.fixture
-def window(qtbot, isolated_settings):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    with qtbot.waitSignal(win.controller.comparison_ready, timeout=90000):
-        win.open_demo()
-    yield win
-    win.seeds.cancel() if hasattr(win, "seeds") else None
-    win.controller.shutdown()
-    QThreadPool.globalInstance().waitForDone(30000)
+def window(window, qtbot):
+    """The shared window (tests/conftest.py) with the demo patient open."""
+    with qtbot.waitSignal(window.controller.comparison_ready, timeout=90000):
+        window.open_demo()
+    return window
 
 
 def _file_menu_texts(win) -> list[str]:

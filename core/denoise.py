@@ -15,7 +15,7 @@ import pandas as pd
 from core.errors import ConfoundsError, InputError
 from core.settings import DenoiseSettings
 
-__all__ = ["CleanedSignals", "clean_signals", "select_confounds"]
+__all__ = ["CleanedSignals", "clean_signals", "cleaning_operator", "select_confounds"]
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,36 @@ def clean_signals(
                 ) from exc
             raise InputError(f"{source}: signal cleaning failed: {exc}") from exc
     return CleanedSignals(signals=cleaned, sample_mask=kept, n_volumes=n_volumes)
+
+
+def cleaning_operator(
+    n_volumes: int,
+    tr: float,
+    confounds: pd.DataFrame | np.ndarray | None,
+    sample_mask: np.ndarray | None,
+    settings: DenoiseSettings,
+    source: str = "",
+) -> np.ndarray:
+    """Return the linear map that :func:`clean_signals` applies to every signal.
+
+    Detrending, confound regression, interpolation and removal of scrubbed
+    volumes and Butterworth filtering are all linear in the signal (the
+    confounds are fixed), so cleaning is ``cleaned = P @ raw``; ``P`` is
+    obtained by cleaning the identity.  :mod:`core.edge_variance` uses it to
+    compute the variance of correlations after denoising exactly.
+
+    Parameters
+    ----------
+    n_volumes : int
+    tr, confounds, sample_mask, settings, source
+        As for :func:`clean_signals`.
+
+    Returns
+    -------
+    ndarray, shape (n_kept, n_volumes)
+    """
+    return clean_signals(np.eye(n_volumes), tr, confounds, sample_mask, settings,
+                         source=source).signals
 
 
 def _clean(signal, signals, confounds, sample_mask, kept, settings, low_pass, high_pass, tr):

@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from core.atlases import load_atlas
 from core.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
-from core.denoise import CleanedSignals, clean_signals, select_confounds
+from core.denoise import CleanedSignals, clean_signals, cleaning_operator, select_confounds
 from core.errors import InputError
 from core.extract import brain_mask_for, masked_voxels, roi_weights
 from core.inputs import PatientInputs
@@ -150,12 +150,14 @@ def run_comparison(
         qc, edges = None, empty_named_edges()
     report(0.85, "Computing connectivity")
     sessions = []
-    for label, (cleaned, n_volumes, tr) in zip(inputs.sessions, series, strict=True):
+    for label, one in zip(inputs.sessions, series, strict=True):
+        cleaned = one.cleaned
         r = correlation_matrix(cleaned.signals)
         partial = partial_correlation_matrix(cleaned.signals)
         sessions.append(SessionConnectivity(
             label=label, timeseries=cleaned.signals, sample_mask=cleaned.sample_mask,
-            n_volumes=n_volumes, tr=tr, r=r, z=fisher_z(r), partial_r=partial,
+            n_volumes=one.n_volumes, tr=one.tr, r=r, z=fisher_z(r), partial_r=partial,
+            unfiltered_timeseries=one.unfiltered, cleaning_operator=one.operator,
         ))
     comparison = Comparison(
         subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
@@ -181,8 +183,33 @@ def _finish_qc(comparison: Comparison, qc):
 
 
 @dataclass(eq=False)
-class _SessionResult:
+class _Series:
+    """One session's ROI signals, cleaned and unfiltered, and the cleaning operator."""
+
     cleaned: CleanedSignals
+    unfiltered: np.ndarray
+    operator: np.ndarray
+    n_volumes: int
+    tr: float | None
+
+    def keep_columns(self, keep: np.ndarray) -> None:
+        self.cleaned.signals = self.cleaned.signals[:, keep]
+        self.unfiltered = self.unfiltered[:, keep]
+
+
+def _clean_series(raw, tr, confounds, sample_mask, denoise, source) -> _Series:
+    """Clean ROI signals; keep what the edge statistics need to model the cleaning."""
+    cleaned = clean_signals(raw, tr, confounds, sample_mask, denoise, source=source)
+    unfiltered = clean_signals(raw, tr, confounds, None, replace(denoise, band_pass=None),
+                               source=source).signals
+    operator = cleaning_operator(raw.shape[0], tr, confounds, sample_mask, denoise,
+                                 source=source)
+    return _Series(cleaned, unfiltered, operator, raw.shape[0], tr)
+
+
+@dataclass(eq=False)
+class _SessionResult:
+    series: _Series
     seed_signals: dict
     qc: object
 
@@ -204,15 +231,14 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
                                seed_atlas, seed_weights, settings, strategy, report)
                    for scan, role in zip((pre, post), inputs.sessions, strict=True)]
         results = [future.result() for future in futures]
-    series = [(r.cleaned, scan.n_volumes, scan.tr)
-              for r, scan in zip(results, (pre, post), strict=True)]
+    series = [result.series for result in results]
     keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
     dropped = atlas.n_rois - weights.kept.size
     if dropped:
         warnings.append(f"{dropped} ROIs of {atlas.title} have no voxel inside the brain mask")
     index = weights.kept[keep]
-    for cleaned, _, _ in series:
-        cleaned.signals = cleaned.signals[:, keep]
+    for one in series:
+        one.keep_columns(keep)
     rois = RoiSet(
         names=[atlas.roi_names[k] for k in index],
         networks=[atlas.networks[k] for k in index],
@@ -245,8 +271,9 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     if settings.denoise.gsr and strategy == "none":
         confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0)})
     source = f"{role} ({scan.path.name})"
-    cleaned = clean_signals(weights.average(voxels), scan.tr, confounds, sample_mask,
-                            settings.denoise, source=source)
+    series = _clean_series(weights.average(voxels), scan.tr, confounds, sample_mask,
+                           settings.denoise, source)
+    cleaned = series.cleaned
     cleaned.label = role
     seeds = clean_signals(seed_weights.average(voxels), scan.tr, confounds, sample_mask,
                           settings.denoise, source=source)
@@ -255,12 +282,13 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
     report(0.6, f"Quality control of {role}")
     qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels)
-    return _SessionResult(cleaned, seed_signals, qc)
+    return _SessionResult(series, seed_signals, qc)
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:
     keep = np.ones(len(names), dtype=bool)
-    for cleaned, _, _ in series:
+    for one in series:
+        cleaned = one.cleaned
         keep &= cleaned.signals.std(axis=0) > 1e-8 * (1 + np.abs(cleaned.signals).max())
     if not keep.all():
         flat = [names[i] for i in np.flatnonzero(~keep)]
@@ -285,13 +313,15 @@ def _table_timeseries(inputs, settings, report, warnings):
     series = []
     for i, table in enumerate((inputs.pre_table, inputs.post_table)):
         report(0.2 + 0.3 * i, f"Denoising {inputs.sessions[i]}")
-        cleaned = clean_signals(table.data, tr or 1.0, None, None, denoise,
-                        source=f"{inputs.sessions[i]} ({table.path.name})")
-        series.append((cleaned, table.data.shape[0], tr))
+        source = f"{inputs.sessions[i]} ({table.path.name})"
+        one = _clean_series(np.asarray(table.data, dtype=np.float64), tr or 1.0, None, None,
+                            denoise, source)
+        one.tr = tr
+        series.append(one)
     names = inputs.pre_table.roi_names
     keep = _varying_rois(series, names, warnings)
-    for cleaned, _, _ in series:
-        cleaned.signals = cleaned.signals[:, keep]
+    for one in series:
+        one.keep_columns(keep)
     rois = RoiSet(names=[names[k] for k in keep],
                   networks=[network_from_roi_name(names[k]) for k in keep])
     return rois, series, None

@@ -149,7 +149,8 @@ def _parameters(comparison: Comparison) -> list[tuple[str, str]]:
                          f"post {comparison.post.n_kept}/{comparison.post.n_volumes}"),
         ("Minimum volumes", str(d.min_volumes)),
         ("Measure", "Pearson r, Fisher z (arctanh); Δ = post − pre"),
-        ("Inference", "Δz / SE with autocorrelation-aware SE; q = Benjamini–Hochberg FDR"),
+        ("Inference", "Δz / SE; SE from each session's autocorrelation and its denoising "
+                      "(filter, confounds, scrubbing); q = Benjamini–Hochberg FDR"),
     ]
 
 

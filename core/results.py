@@ -57,6 +57,13 @@ class SessionConnectivity:
         Repetition time in seconds.
     r, z, partial_r : ndarray, shape (n_rois, n_rois)
         Pearson r, its Fisher z (zero diagonal), partial correlation.
+    unfiltered_timeseries : ndarray, shape (n_volumes, n_rois), optional
+        ROI signals with trends and confounds regressed, before filtering and
+        scrubbing.
+    cleaning_operator : ndarray, shape (n_kept, n_volumes), optional
+        The linear denoising (:func:`core.denoise.cleaning_operator`):
+        ``timeseries ≈ cleaning_operator @ unfiltered_timeseries``; with it
+        :mod:`core.edge_variance` accounts for the denoising exactly.
     """
 
     label: str
@@ -67,6 +74,8 @@ class SessionConnectivity:
     r: np.ndarray
     z: np.ndarray
     partial_r: np.ndarray | None = None
+    unfiltered_timeseries: np.ndarray | None = None
+    cleaning_operator: np.ndarray | None = None
 
     @property
     def n_kept(self) -> int:

@@ -12,18 +12,28 @@ Edges: xDF
     large-sample variance of Pearson's r between two autocorrelated,
     cross-correlated series (Bartlett 1946, Roy 1989) estimated from the sample
     auto- and cross-correlations, with xDF's *adaptive truncation*: each ROI's
-    autocorrelation is used up to (not including) the first lag at which it is
-    within the 95% white-noise band ``±1.96 / sqrt(T − 2)``, and each
-    cross-correlation up to the longer of its two ROIs' truncation lags.  The
-    variance is not allowed below the white-noise value ``(1 − ρ²)² / T``
-    (xDF's "TV" option).  We chose xDF over a Bartlett effective degrees of
-    freedom because Bartlett's ``Σ ρ_xx(k) ρ_yy(k)`` is only exact at ρ = 0
-    and under-states the variance of the non-zero correlations that matter
-    here, and because truncation of the noisy long-lag estimates is what keeps
-    the estimate stable at T = 150–300 (the paper's simulations found adaptive
-    truncation the best-calibrated choice).
-    ``var(z) = var(r) / (1 − r²)²`` (delta method).  Scrubbed volumes are
-    dropped before correlation; the kept volumes are treated as contiguous.
+    autocorrelation is used up to the first lag at which it is within the 95%
+    white-noise band ``±1.96 / sqrt(T − 2)`` (xDF stops one lag earlier; see
+    :func:`_breakpoints`), and each cross-correlation up to the longer of its
+    two ROIs' truncation lags.  The variance is not allowed below the
+    white-noise value ``(1 − ρ²)² / T`` (xDF's "TV" option).  We chose xDF over
+    a Bartlett effective degrees of freedom because Bartlett's
+    ``Σ ρ_xx(k) ρ_yy(k)`` is only exact at ρ = 0 and under-states the variance
+    of the non-zero correlations that matter here, and because truncation of
+    the noisy long-lag estimates is what keeps the estimate stable at
+    T = 150–300 (the paper's simulations found adaptive truncation the
+    best-calibrated choice).
+
+    Three small-sample terms make the test hold far in the tail, where a
+    Benjamini–Hochberg threshold over thousands of edges lies (each was
+    measured on the null simulations of ``benchmarks/validate_stats.py``; none
+    is a tuned constant): the sample autocorrelations are corrected for the
+    bias of removing the mean (:func:`_mean_bias_corrected`); Fisher's z gets
+    ``1 / (n_eff − 3)`` rather than the delta method's ``1 / n_eff``
+    (:func:`fisher_z_variance`); and p values come from a Student t matched to
+    the kurtosis of Fisher's z at ``n_eff`` (:func:`delta_z_test`).  Scrubbed
+    volumes are dropped before correlation; the kept volumes are treated as
+    contiguous.
 
 Network blocks: delta-method long-run variance
     A block statistic is the mean Fisher z over the edges of a network pair.
@@ -32,15 +42,15 @@ Network blocks: delta-method long-run variance
     influence function (delta method), which gives one scalar time series
     ``ψ(t) = Σ_e w_e [x_i x_j − r_e (x_i² + x_j²) / 2] / (1 − r_e²)`` whose mean is
     the block mean's error; its variance is the long-run variance of ψ,
-    estimated from ψ's autocovariance with the same adaptive truncation as xDF.
+    estimated from ψ's autocovariance with a Tukey taper (M = √T).
     This accounts for the dependence between edges and for autocorrelation
     without Gaussian assumptions, costs one pass over the data, and for a
     one-edge block reduces to a nonparametric version of the xDF variance.
     :mod:`core.bootstrap` gives circular block bootstrap intervals as a check.
 
-p values are two-sided normal; q values are Benjamini–Hochberg
-(``scipy.stats.false_discovery_control``) across the edges, or across the
-network pairs.
+Edge p values are two-sided from that t; network p values are two-sided
+normal.  q values are Benjamini–Hochberg (``scipy.stats.false_discovery_control``)
+across the edges, or across the network pairs.
 """
 
 from __future__ import annotations
@@ -52,15 +62,18 @@ import pandas as pd
 from scipy import stats as sps
 
 from core.connectivity import R_MAX, network_names
-from core.results import Comparison
+from core.results import Comparison, SessionConnectivity
 
 __all__ = [
+    "delta_z_test",
     "edge_table",
+    "fisher_z_variance",
     "influence_block_variance",
     "naive_z_variance",
     "network_block_weights",
     "network_stats_table",
     "session_edge_variance",
+    "session_z_variance",
     "standardise",
     "two_sided_p",
     "xdf_r_variance",
@@ -95,16 +108,25 @@ def _acf(x: np.ndarray) -> np.ndarray:
 
 
 def _breakpoints(acf: np.ndarray, n_timepoints: int) -> np.ndarray:
-    """Return xDF truncation points: lags 1..bp are kept, bp+1 is the first inside the band.
+    """Return the truncation lag of each series: lags 1..bp are kept.
 
-    ``acf`` has shape (T, n) with lag 0 in row 0.  When no lag falls inside the
-    band, every lag up to T − 2 is kept.
+    ``bp`` is the first lag whose autocorrelation lies inside the 95%
+    white-noise band (xDF's band ``sqrt(2) · 1.3859 / sqrt(T − 2)``).  xDF
+    keeps only the lags *before* it; we keep that first lag too.  The band is a
+    test of ``ρ(k) = 0``, not evidence that ``ρ(k)`` is 0: for slowly decaying
+    autocorrelation (mixtures of AR processes, band-passed BOLD) the first lag
+    inside the band still carries a few percent of the variance.  On the null
+    simulations of ``benchmarks/validate_stats.py`` dropping it left the
+    variance 2–4% low and the per-edge false-positive rate at α = 0.05 at
+    0.054–0.057; keeping it brings the estimated variance within 1% of the
+    simulated one.  ``acf`` has shape (T, n) with lag 0 in row 0.  When no lag
+    falls inside the band, every lag up to T − 2 is kept.
     """
     bound = np.sqrt(2.0) * 1.3859 / np.sqrt(max(n_timepoints - 2, 1))
     lags = np.abs(acf[1 : n_timepoints - 1])
     inside = lags < bound
-    first = np.argmax(inside, axis=0)
-    return np.where(inside.any(axis=0), first, lags.shape[0]).astype(int)
+    first_inside = np.argmax(inside, axis=0) + 1
+    return np.where(inside.any(axis=0), first_inside, lags.shape[0]).astype(int)
 
 
 def _lag_weights(acf: np.ndarray, n_timepoints: int, taper: str) -> np.ndarray:
@@ -199,6 +221,33 @@ def xdf_r_variance(
     return rho, var_r
 
 
+def session_z_variance(session: SessionConnectivity, method: str = "model") -> np.ndarray:
+    """Variance of every Fisher z of one session of a comparison.
+
+    Parameters
+    ----------
+    session : SessionConnectivity
+    method : {"model", "xdf", "naive"}
+        ``model`` (default): :func:`core.edge_variance.model_edge_variance`,
+        Bartlett's variance evaluated exactly for the session's own denoising
+        operator, when the session carries its unfiltered signals and operator,
+        else ``xdf``; ``xdf`` and ``naive``: :func:`session_edge_variance` of the
+        cleaned signals.
+
+    Returns
+    -------
+    ndarray, shape (n_rois, n_rois)
+        Diagonal 0.
+    """
+    if method == "model":
+        if session.unfiltered_timeseries is not None and session.cleaning_operator is not None:
+            from core.edge_variance import model_edge_variance
+
+            return model_edge_variance(session.unfiltered_timeseries, session.cleaning_operator)
+        method = "xdf"
+    return session_edge_variance(session.timeseries, method)
+
+
 def session_edge_variance(timeseries: np.ndarray, method: str = "xdf") -> np.ndarray:
     """Variance of every Fisher z of one session.
 
@@ -206,8 +255,8 @@ def session_edge_variance(timeseries: np.ndarray, method: str = "xdf") -> np.nda
     ----------
     timeseries : ndarray, shape (n_volumes, n_rois)
     method : {"xdf", "naive"}
-        ``xdf``: :func:`xdf_r_variance` divided by ``(1 − r²)²``; ``naive``:
-        the white-noise ``1 / (T − 3)``.
+        ``xdf``: :func:`fisher_z_variance` of the :func:`xdf_r_variance`;
+        ``naive``: the white-noise ``1 / (T − 3)``.
 
     Returns
     -------
@@ -221,7 +270,75 @@ def session_edge_variance(timeseries: np.ndarray, method: str = "xdf") -> np.nda
     if method != "xdf":
         raise ValueError(f"expected method 'xdf' or 'naive', got {method!r}")
     r, var_r = xdf_r_variance(timeseries)
-    return var_r / (1 - np.clip(r, -R_MAX, R_MAX) ** 2) ** 2
+    out = fisher_z_variance(r, var_r)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def fisher_z_variance(r: np.ndarray, var_r: np.ndarray) -> np.ndarray:
+    """Variance of ``arctanh(r)`` from the variance of ``r``, with Fisher's ``n − 3``.
+
+    The delta method gives ``var_r / (1 − r²)²``, i.e. ``1 / n_eff`` with the
+    effective sample size ``n_eff = (1 − r²)² / var_r``.  For white noise the
+    variance of Fisher's z is ``1 / (n − 3)``, not ``1 / n``; we apply the same
+    small-sample term to the effective size, ``1 / (n_eff − 3)``.  At
+    ``n_eff ≈ 100`` (T = 200, moderate autocorrelation) that is 3% more variance,
+    which the null simulations of ``benchmarks/validate_stats.py`` confirm is
+    needed.  ``n_eff`` is floored at 4 (variance at most 1).
+
+    Parameters
+    ----------
+    r : ndarray
+        Sample correlations.
+    var_r : ndarray
+        Their variances (e.g. :func:`xdf_r_variance`).
+
+    Returns
+    -------
+    ndarray
+    """
+    one_minus = (1 - np.clip(r, -R_MAX, R_MAX) ** 2) ** 2
+    with np.errstate(divide="ignore"):
+        n_eff = np.where(var_r > 0, one_minus / np.where(var_r > 0, var_r, 1.0), np.inf)
+    return 1.0 / (np.maximum(n_eff, 4.0) - 3.0)
+
+
+def delta_z_test(
+    delta_z: np.ndarray, var_pre: np.ndarray, var_post: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Test ``Δz = z_post − z_pre`` of independent sessions against 0.
+
+    The statistic is ``Δz / sqrt(var_pre + var_post)``.  Its p value is
+    two-sided from a Student t whose degrees of freedom match the tails of
+    Fisher's z: with ``n`` effective samples, ``arctanh(r)`` has excess kurtosis
+    ``≈ 2 / n`` (its exact null density is ``sech(z)^(n − 2)``, heavier-tailed
+    than the normal), so ``Δz`` has excess kurtosis
+    ``κ = Σ_s (2 / n_s) v_s² / (v_pre + v_post)²`` and the t with
+    ``ν = 6 / κ + 4`` has the same kurtosis.  ``n_s = 3 + 1 / v_s``
+    (:func:`fisher_z_variance`).  ν is several hundred for typical scans, so it
+    matters only far in the tail, which is where a Benjamini–Hochberg threshold
+    over thousands of edges lies: with normal p values the fraction of null
+    simulations with any FDR-5% edge was 0.053 (T = 200), with the t 0.048.
+
+    Parameters
+    ----------
+    delta_z, var_pre, var_post : ndarray
+        Same shape; variances of each session's Fisher z.
+
+    Returns
+    -------
+    stat, p : ndarray
+        NaN where a variance is not positive.
+    """
+    var_pre = np.asarray(var_pre, dtype=np.float64)
+    var_post = np.asarray(var_post, dtype=np.float64)
+    total = var_pre + var_post
+    ok = (var_pre > 0) & (var_post > 0)
+    safe = np.where(ok, total, 1.0)
+    stat = np.where(ok, np.asarray(delta_z, dtype=np.float64) / np.sqrt(safe), np.nan)
+    kurtosis = sum(2.0 * v**2 / (3.0 + 1.0 / np.where(ok, v, 1.0)) for v in (var_pre, var_post))
+    df = 6.0 * safe**2 / kurtosis + 4.0
+    return stat, 2.0 * sps.t.sf(np.abs(stat), df)
 
 
 def naive_z_variance(n_volumes: int) -> float:
@@ -292,15 +409,26 @@ def network_block_weights(
 
 
 def _long_run_variance(psi: np.ndarray, taper: str = "adaptive") -> np.ndarray:
-    """Variance of the mean of each column of ``psi`` under autocorrelation."""
+    """Variance of the mean of each column of ``psi`` under autocorrelation.
+
+    ``psi`` has mean ~0 by construction (an influence function evaluated at the
+    sample estimates), so its autocorrelations get the same mean-removal bias
+    correction as xDF's, and the result the same Fisher-type small-sample
+    factor ``n_eff / (n_eff − 3)`` with ``n_eff = T / τ`` (``τ`` the long-run
+    variance ratio): for one edge of white noise this turns the delta method's
+    ``1 / T`` into Fisher's ``1 / (T − 3)``.
+    """
     t = psi.shape[0]
     gamma0 = (psi**2).mean(axis=0)
     scale = np.where(gamma0 > 0, gamma0, 1.0)
-    acf = _acf(psi / np.sqrt(scale))  # psi has mean ~0 by construction
+    acf = _acf(psi / np.sqrt(scale))
+    lag_w = _lag_weights(acf, t, taper)
+    acf = _mean_bias_corrected(acf, lag_w, t)
     lags = np.arange(acf.shape[0])[:, None]
-    weights = _lag_weights(acf, t, taper) * np.where(lags < t - 1, 1.0 - lags / t, 0.0)
-    ratio = 1.0 + 2.0 * (weights * acf).sum(axis=0)
-    return gamma0 * np.maximum(ratio, 1.0) / t
+    weights = lag_w * np.where(lags < t - 1, 1.0 - lags / t, 0.0)
+    ratio = np.maximum(1.0 + 2.0 * (weights * acf).sum(axis=0), 1.0)
+    n_eff = np.maximum(t / ratio, 4.0)
+    return gamma0 * ratio / t * n_eff / (n_eff - 3.0)
 
 
 def influence_block_variance(
@@ -347,32 +475,31 @@ def influence_block_variance(
     return mean_z, var
 
 
-def edge_table(comparison: Comparison, method: str = "xdf") -> pd.DataFrame:
+def edge_table(comparison: Comparison, method: str = "model") -> pd.DataFrame:
     """Per-edge change with its autocorrelation-aware test.
 
     Parameters
     ----------
     comparison : Comparison
-    method : {"xdf", "naive"}
-        Variance of each session's Fisher z (see :func:`session_edge_variance`).
+    method : {"model", "xdf", "naive"}
+        Variance of each session's Fisher z (see :func:`session_z_variance`).
 
     Returns
     -------
     DataFrame
         One row per edge ``i < j``: ``roi_a, roi_b, network_a, network_b,
         z_pre, z_post, delta_z, stat, p, q``; ``stat`` is
-        ``Δz / sqrt(var_pre + var_post)``.
+        ``Δz / sqrt(var_pre + var_post)``; ``p`` from :func:`delta_z_test`.
     """
-    var_pre = session_edge_variance(comparison.pre.timeseries, method)
-    var_post = session_edge_variance(comparison.post.timeseries, method)
+    var_pre = session_z_variance(comparison.pre, method)
+    var_post = session_z_variance(comparison.post, method)
     n = len(comparison.rois)
     ii, jj = np.triu_indices(n, k=1)
     names = np.asarray(comparison.rois.names, dtype=object)
     nets = np.asarray([x or "Unassigned" for x in comparison.rois.networks], dtype=object)
     z_pre, z_post = comparison.pre.z[ii, jj], comparison.post.z[ii, jj]
     delta = z_post - z_pre
-    stat = delta / np.sqrt(var_pre[ii, jj] + var_post[ii, jj])
-    p = two_sided_p(stat)
+    stat, p = delta_z_test(delta, var_pre[ii, jj], var_post[ii, jj])
     return pd.DataFrame({
         "roi_a": names[ii], "roi_b": names[jj], "network_a": nets[ii], "network_b": nets[jj],
         "z_pre": z_pre, "z_post": z_post, "delta_z": delta, "stat": stat, "p": p, "q": _bh(p),
@@ -383,9 +510,10 @@ def network_stats_table(comparison: Comparison) -> pd.DataFrame:
     """Within- and between-network mean Fisher z, its change and a test of the change.
 
     Rows and the ``n_edges, z_pre, z_post, delta_z`` columns equal
-    :meth:`core.results.Comparison.network_table`; ``stat``, ``p`` and ``q``
-    are added (delta-method long-run variance, see the module notes; BH across
-    network pairs).
+    :meth:`core.results.Comparison.network_table`; ``se``, ``stat``, ``p`` and
+    ``q`` are added (delta-method long-run variance, see the module notes,
+    rescaled for the denoising by :func:`_denoising_scale`; BH across network
+    pairs).
 
     Parameters
     ----------
@@ -398,12 +526,50 @@ def network_stats_table(comparison: Comparison) -> pd.DataFrame:
     """
     blocks = network_block_weights(comparison.rois.networks)
     edges = [(rows, cols) for _, _, rows, cols in blocks]
-    _, var_pre = influence_block_variance(comparison.pre.timeseries, edges, taper="tukey")
-    _, var_post = influence_block_variance(comparison.post.timeseries, edges, taper="tukey")
+    variances = []
+    for session in (comparison.pre, comparison.post):
+        _, var = influence_block_variance(session.timeseries, edges, taper="tukey")
+        variances.append(var * _denoising_scale(session, edges))
     table = comparison.network_table()
-    se = np.sqrt(var_pre + var_post)
+    se = np.sqrt(variances[0] + variances[1])
     table["se"] = se
     table["stat"] = table["delta_z"].to_numpy() / se
     table["p"] = two_sided_p(table["stat"].to_numpy())
     table["q"] = _bh(table["p"].to_numpy())
     return table
+
+
+def _denoising_scale(
+    session: SessionConnectivity, blocks: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """Correct block variances for what the cleaned series cannot show.
+
+    The influence-function variance is estimated from the cleaned series, so
+    after band-pass filtering it misses variance for the same reason xDF does
+    (see :mod:`core.edge_variance`).  Per block we rescale it by
+    ``Σ_e v_model(e) / Σ_e v_infl(e)``: the block's edges' variances from the
+    denoising model over the same edges' one-edge influence variances from the
+    cleaned series.  The dependence between edges still comes from the
+    influence function.  On band-passed null simulations this brought the
+    network false-positive rate from 0.082 to 0.050 (unfiltered: 0.054 to
+    0.049).  Sessions without a denoising model get 1.
+    """
+    ones = np.ones(len(blocks))
+    if session.unfiltered_timeseries is None or session.cleaning_operator is None:
+        return ones
+    from core.edge_variance import model_edge_variance
+
+    model = model_edge_variance(session.unfiltered_timeseries, session.cleaning_operator)
+    x = standardise(session.timeseries)
+    t = x.shape[0]
+    r = np.clip((x.T @ x) / t, -R_MAX, R_MAX)
+    scale = ones.copy()
+    for b, (rows, cols) in enumerate(blocks):
+        if rows.size == 0:
+            continue
+        re = r[rows, cols]
+        psi = (x[:, rows] * x[:, cols] - re * (x[:, rows] ** 2 + x[:, cols] ** 2) / 2) / (1 - re**2)
+        infl = _long_run_variance(psi, "tukey").sum()
+        if infl > 0:
+            scale[b] = model[rows, cols].sum() / infl
+    return scale

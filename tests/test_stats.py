@@ -105,5 +105,8 @@ def test_demo_injected_network_pairs_significant(demo_comparison):
                                    "z_post", "delta_z", "stat", "p", "q"]
     emask = np.array([frozenset((a, b)) in injected
                       for a, b in zip(edges.network_a, edges.network_b, strict=True)])
-    assert (edges.q[emask] < 0.05).mean() > 0.5
-    assert (edges.q[~emask] < 0.05).mean() < 0.05
+    # with the variance of the band-passed, confound-regressed series modelled
+    # exactly about a third of the injected edges survive FDR (xDF on the cleaned
+    # series claimed 0.8, but is anticonservative after filtering)
+    assert (edges.q[emask] < 0.05).mean() > 0.25
+    assert (edges.q[~emask] < 0.05).mean() < 0.01

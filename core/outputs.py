@@ -229,7 +229,7 @@ def write_analysis_outputs(
     out = check_output_dir(out_dir, inputs)
     from core.seeds import empty_named_edges
 
-    qc = comparison.qc or comparison_qc(comparison, inputs)
+    qc = comparison.complete_qc() or comparison_qc(comparison, inputs)
     edges = comparison.named_edges if comparison.named_edges is not None else (
         empty_named_edges())
     names = comparison.rois.names

@@ -7,6 +7,7 @@ a ``progress(fraction, message)`` callback; the callback may raise
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -116,6 +117,7 @@ def run_comparison(
     inputs: PatientInputs,
     settings: AnalysisSettings | None = None,
     progress: ProgressCallback | None = None,
+    defer_qc: bool = False,
 ) -> Comparison:
     """Compute pre and post connectivity and their difference for one patient.
 
@@ -128,6 +130,11 @@ def run_comparison(
         Defaults to Schaefer 100 with automatic denoising.
     progress : callable, optional
         ``progress(fraction, message)``; may raise ``AnalysisCancelled``.
+    defer_qc : bool, default=False
+        Leave the voxel-based quality control (DVARS, tSNR, carpet) for
+        :meth:`core.results.Comparison.complete_qc`, so the connectivity is
+        available sooner (the review window computes QC after its first view).
+        The voxels stay in memory until then.
 
     Returns
     -------
@@ -144,7 +151,7 @@ def run_comparison(
     warnings = list(inputs.warnings) + warnings
     if inputs.is_image_based:
         rois, series, atlas, qc, edges = _image_timeseries(inputs, settings, strategy, report,
-                                                            warnings)
+                                                            warnings, defer_qc)
     else:
         rois, series, atlas = _table_timeseries(inputs, settings, report, warnings)
         qc, edges = None, empty_named_edges()
@@ -164,10 +171,17 @@ def run_comparison(
         settings=settings, strategy=strategy, atlas=atlas, warnings=warnings,
         named_edges=edges,
     )
-    report(0.95, "Quality control summary")
-    comparison.qc = _finish_qc(comparison, qc)
+    if callable(qc):
+        comparison.pending_qc = functools.partial(_deferred_qc, comparison, qc)
+    else:
+        report(0.95, "Quality control summary")
+        comparison.qc = _finish_qc(comparison, qc)
     report(1.0, "Done")
     return comparison
+
+
+def _deferred_qc(comparison: Comparison, compute: Callable[[], tuple]) -> tuple:
+    return _finish_qc(comparison, compute())
 
 
 def _finish_qc(comparison: Comparison, qc):
@@ -214,7 +228,7 @@ class _SessionResult:
     qc: object
 
 
-def _image_timeseries(inputs, settings, strategy, report, warnings):
+def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False):
     pre, post = inputs.pre_scan, inputs.post_scan
     report(0.02, "Loading atlas")
     atlas = load_atlas(settings.atlas, settings.labels_table)
@@ -228,7 +242,7 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
     # so reading and reducing them side by side uses both cores.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="session") as pool:
         futures = [pool.submit(_process_session, scan, role, mask, atlas, weights,
-                               seed_atlas, seed_weights, settings, strategy, report)
+                               seed_atlas, seed_weights, settings, strategy, report, defer_qc)
                    for scan, role in zip((pre, post), inputs.sessions, strict=True)]
         results = [future.result() for future in futures]
     series = [result.series for result in results]
@@ -247,41 +261,62 @@ def _image_timeseries(inputs, settings, strategy, report, warnings):
     )
     edges = named_edges_from_signals(results[0].seed_signals, results[1].seed_signals,
                                      SEED_RADIUS_MM)
-    return rois, series, atlas, (results[0].qc, results[1].qc), edges
+    qc: object = (results[0].qc, results[1].qc)
+    if defer_qc:
+        later = (results[0].qc, results[1].qc)
+
+        def deferred() -> tuple:  # both sessions side by side, as they were read
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qc") as pool:
+                return tuple(pool.map(lambda compute: compute(), later))
+        qc = deferred
+    return rois, series, atlas, qc, edges
 
 
 def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights, settings,
-                     strategy, report) -> _SessionResult:
-    """Read one session's brain voxels once; derive ROI and seed signals and QC from them."""
-    from core.qc import session_qc
+                     strategy, report, defer_qc=False) -> _SessionResult:
+    """Read one session's brain voxels once; derive ROI and seed signals and QC from them.
 
-    voxels = masked_voxels(scan.img, mask)
-    bad = ~np.isfinite(voxels)
-    if bad.any():
-        n_bad = int(bad.any(axis=1).sum())
+    The ROI means and the finiteness check are computed block by block while
+    the voxels are read; so are the QC moments unless QC is deferred, in which
+    case the voxels are not kept and ``qc`` is a function that computes it by
+    reading them again (:func:`core.qc.streamed_session_qc`).
+    """
+    from core.qc import session_qc, streamed_session_qc
+    from core.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+
+    finite = FiniteCheck()
+    averager = RoiAverager([weights, seed_weights], scan.n_volumes)
+    moments = VoxelMoments(int(mask.sum()), scan.n_volumes)
+    reducers = (finite, averager) if defer_qc else (finite, averager, moments)
+    voxels = masked_voxels(scan.img, mask, reducers, keep=not defer_qc)
+    roi_signals, seed_roi_signals = averager.signals
+    if finite.n_bad:
         raise InputError(
-            f"expected finite values inside the brain mask, found NaN or Inf in {n_bad} "
+            f"expected finite values inside the brain mask, found NaN or Inf in {finite.n_bad} "
             "voxels", scan.path,
         )
-    del bad
     report(0.4, f"Denoising {role}")
     confounds, sample_mask = select_confounds(
         scan.confounds, scan.n_volumes, settings.denoise, strategy
     )
     if settings.denoise.gsr and strategy == "none":
-        confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0)})
+        confounds = pd.DataFrame({"global_signal": averager.volume_mean})
     source = f"{role} ({scan.path.name})"
-    series = _clean_series(weights.average(voxels), scan.tr, confounds, sample_mask,
-                           settings.denoise, source)
+    series = _clean_series(roi_signals, scan.tr, confounds, sample_mask, settings.denoise,
+                           source)
     cleaned = series.cleaned
     cleaned.label = role
-    seeds = clean_signals(seed_weights.average(voxels), scan.tr, confounds, sample_mask,
+    seeds = clean_signals(seed_roi_signals, scan.tr, confounds, sample_mask,
                           settings.denoise, source=source)
     seed_signals = {seed_atlas.roi_names[k]: seeds.signals[:, column]
                     for column, k in enumerate(seed_weights.kept)}
     log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
+
+    if defer_qc:
+        return _SessionResult(series, seed_signals,
+                              functools.partial(streamed_session_qc, scan, cleaned, mask, atlas))
     report(0.6, f"Quality control of {role}")
-    qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels)
+    qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels, moments=moments.result())
     return _SessionResult(series, seed_signals, qc)
 
 

@@ -120,11 +120,24 @@ def _voxel_moments(voxels: np.ndarray, max_robust: int = _ROBUST_VOXELS) -> dict
                                   / np.where(denom > 0, denom, 1.0), 0.0)
         diff_sq += (np.diff(block, axis=1) ** 2).sum(axis=0)
     out["diff_sq"] = diff_sq
-    subset = np.unique(np.linspace(0, n_vox - 1, min(n_vox, max_robust)).astype(int))
-    q75, q25 = np.percentile(voxels[subset], [75, 25], axis=1)
-    out["robust_sd"] = (q75 - q25) / 1.349
-    out["robust_ar1"] = out["ar1"][subset]
+    out.update(_robust_moments(voxels, out["ar1"], max_robust))
     return out
+
+
+def _robust_subset(n_vox: int, max_robust: int = _ROBUST_VOXELS) -> np.ndarray:
+    return np.unique(np.linspace(0, n_vox - 1, min(n_vox, max_robust)).astype(int))
+
+
+def _robust_moments(voxels: np.ndarray, ar1: np.ndarray, max_robust: int = _ROBUST_VOXELS
+                    ) -> dict[str, np.ndarray]:
+    """Robust SD (IQR / 1.349) and lag-1 autocorrelation of an even subset of voxels."""
+    subset = _robust_subset(voxels.shape[0], max_robust)
+    return _robust_from(voxels[subset], ar1[subset])
+
+
+def _robust_from(rows: np.ndarray, ar1: np.ndarray) -> dict[str, np.ndarray]:
+    q75, q25 = np.percentile(rows, [75, 25], axis=1)
+    return {"robust_sd": (q75 - q25) / 1.349, "robust_ar1": ar1}
 
 
 def dvars(voxels: np.ndarray, moments: dict[str, np.ndarray] | None = None
@@ -147,7 +160,11 @@ def dvars(voxels: np.ndarray, moments: dict[str, np.ndarray] | None = None
         ``mean_v(robust_sd_v × sqrt(2 (1 − ar1_v)))``; NaN at volume 0.
     """
     m = moments if moments is not None else _voxel_moments(voxels)
-    raw = np.sqrt(m["diff_sq"] / max(voxels.shape[0], 1))
+    return _dvars_from(m, voxels.shape[0])
+
+
+def _dvars_from(m: dict[str, np.ndarray], n_voxels: int) -> tuple[np.ndarray, np.ndarray]:
+    raw = np.sqrt(m["diff_sq"] / max(n_voxels, 1))
     ok = m["robust_sd"] > 0
     expected = float(np.mean(np.sqrt(2 * (1 - m["robust_ar1"][ok])) * m["robust_sd"][ok])) \
         if ok.any() else np.nan
@@ -266,6 +283,13 @@ def carpet_data(voxels: np.ndarray, groups: Sequence[str] | np.ndarray, max_rows
     -------
     CarpetData
     """
+    index, names, starts = _carpet_plan(groups, max_rows, order)
+    return _carpet_from(voxels[index], names, starts, index)
+
+
+def _carpet_plan(groups: Sequence[str] | np.ndarray, max_rows: int,
+                 order: Sequence[str] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Rows (brain-voxel indices) of a carpet plot, its group names and group starts."""
     labels = np.asarray(groups, dtype=object)
     names = list(dict.fromkeys(labels.tolist()))
     rank = {g: i for i, g in enumerate(order or [])}
@@ -278,11 +302,16 @@ def carpet_data(voxels: np.ndarray, groups: Sequence[str] | np.ndarray, max_rows
         rows.append(members[np.linspace(0, members.size - 1, k).round().astype(int)])
         starts.append(starts[-1] + k)
     index = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
-    data = voxels[index].astype(np.float32)
+    return index, names, np.asarray(starts)
+
+
+def _carpet_from(rows: np.ndarray, names: list[str], starts: np.ndarray,
+                 index: np.ndarray) -> CarpetData:
+    data = np.asarray(rows, dtype=np.float32).copy()
     data -= data.mean(axis=1, keepdims=True)
     sd = data.std(axis=1, keepdims=True)
     data /= np.where(sd > 0, sd, 1.0)
-    return CarpetData(data, names, np.asarray(starts), index)
+    return CarpetData(data, names, starts, index)
 
 
 @dataclass(eq=False)
@@ -353,6 +382,7 @@ def session_qc(
     atlas: Atlas | None = None,
     voxels: np.ndarray | None = None,
     max_carpet_rows: int = 1500,
+    moments: dict[str, np.ndarray] | None = None,
 ) -> SessionQC:
     """Compute the quality-control measures of one session.
 
@@ -372,11 +402,77 @@ def session_qc(
     voxels : ndarray, shape (n_voxels, n_volumes), optional
         Already-read brain voxels (:func:`core.extract.masked_voxels`); read when omitted.
     max_carpet_rows : int, default=1500
+    moments : dict, optional
+        ``mean``, ``sd``, ``ar1`` and ``diff_sq`` of ``voxels`` already
+        accumulated while they were read
+        (:meth:`core.voxel_reducers.VoxelMoments.result`).
 
     Returns
     -------
     SessionQC
     """
+    qc = _scrubbing_and_motion(scan, session)
+    if scan is None:
+        return qc
+    if mask is None:
+        from core.extract import brain_mask_for
+
+        mask = brain_mask_for(scan.img)
+    if voxels is None:
+        from core.extract import masked_voxels
+
+        voxels = masked_voxels(scan.img, mask)
+    if moments is None:
+        moments = _voxel_moments(voxels)
+    else:
+        moments = {**moments, **_robust_moments(voxels, moments["ar1"])}
+    order = [n or "Unassigned" for n in dict.fromkeys(atlas.networks)] if atlas else None
+    index, names, starts = _carpet_plan(voxel_groups(atlas, mask, scan.affine),
+                                        max_carpet_rows, order)
+    _fill_voxel_qc(qc, scan, mask, moments, _carpet_from(voxels[index], names, starts, index))
+    return qc
+
+
+def streamed_session_qc(scan: BoldScan, session: KeptVolumes, mask: np.ndarray,
+                        atlas: Atlas | None = None, max_carpet_rows: int = 1500) -> SessionQC:
+    """Compute :func:`session_qc` while reading the voxels again, without keeping them.
+
+    Only the moments, the robust-SD subset and the carpet rows are retained
+    (a few percent of the voxels), so it can run after the first view of a
+    patient without holding both sessions' voxels in memory meanwhile.
+
+    Parameters
+    ----------
+    scan : BoldScan
+    session : KeptVolumes
+    mask : ndarray of bool
+    atlas : Atlas, optional
+    max_carpet_rows : int, default=1500
+
+    Returns
+    -------
+    SessionQC
+    """
+    from core.extract import masked_voxels
+    from core.voxel_reducers import VoxelMoments, VoxelSampler
+
+    qc = _scrubbing_and_motion(scan, session)
+    n_vox = int(mask.sum())
+    order = [n or "Unassigned" for n in dict.fromkeys(atlas.networks)] if atlas else None
+    index, names, starts = _carpet_plan(voxel_groups(atlas, mask, scan.affine),
+                                        max_carpet_rows, order)
+    subset = _robust_subset(n_vox)
+    moments = VoxelMoments(n_vox, scan.n_volumes)
+    sampler = VoxelSampler(np.concatenate([index, subset]), scan.n_volumes)
+    masked_voxels(scan.img, mask, (moments, sampler), keep=False)
+    rows = sampler.samples.T  # (n_rows, n_volumes)
+    result = moments.result()
+    result.update(_robust_from(rows[index.size :], result["ar1"][subset]))
+    _fill_voxel_qc(qc, scan, mask, result, _carpet_from(rows[: index.size], names, starts, index))
+    return qc
+
+
+def _scrubbing_and_motion(scan: BoldScan | None, session: KeptVolumes) -> SessionQC:
     scrubbed = np.ones(session.n_volumes, dtype=bool)
     scrubbed[np.asarray(session.sample_mask, dtype=int)] = False
     qc = SessionQC(session.label, session.n_volumes, int(np.size(session.sample_mask)), scrubbed)
@@ -390,26 +486,19 @@ def session_qc(
             qc.fd = fd_column
     if qc.fd is None:
         qc.warnings.append(f"{session.label}: no motion parameters; FD is not available")
-    if mask is None:
-        from core.extract import brain_mask_for
+    return qc
 
-        mask = brain_mask_for(scan.img)
-    if voxels is None:
-        from core.extract import masked_voxels
 
-        voxels = masked_voxels(scan.img, mask)
-    moments = _voxel_moments(voxels)
-    qc.dvars, qc.std_dvars = dvars(voxels, moments)
+def _fill_voxel_qc(qc: SessionQC, scan: BoldScan, mask: np.ndarray,
+                   moments: dict[str, np.ndarray], carpet: CarpetData) -> None:
+    qc.dvars, qc.std_dvars = _dvars_from(moments, int(mask.sum()))
     tsnr = _tsnr_from(moments)
     volume = np.zeros(mask.shape, dtype=np.float32, order="F")
     volume.reshape(-1, order="F")[np.flatnonzero(mask.ravel(order="F"))] = tsnr
     qc.tsnr_map, qc.affine = volume, scan.affine
     gm = grey_matter_mask(mask, scan.affine)
     qc.mean_tsnr_gm = float(tsnr[gm].mean()) if gm.any() else float("nan")
-    order = [n or "Unassigned" for n in dict.fromkeys(atlas.networks)] if atlas else None
-    qc.carpet = carpet_data(voxels, voxel_groups(atlas, mask, scan.affine), max_carpet_rows,
-                            order)
-    return qc
+    qc.carpet = carpet
 
 
 def motion_warning(qc_pre: SessionQC, qc_post: SessionQC, fd_threshold: float = 0.1,

@@ -158,7 +158,7 @@ def _qc_frame(comparison: Comparison, inputs: PatientInputs | None) -> tuple[pd.
                                                                               str | None]:
     from core.qc import comparison_qc, motion_warning, qc_fc, qc_table
 
-    qc = comparison.qc
+    qc = comparison.complete_qc()
     if qc is None:
         if inputs is None:
             return pd.DataFrame(columns=["measure", "pre", "post", "difference"]), None

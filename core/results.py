@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,8 @@ from core.connectivity import network_blocks, roi_strength
 from core.settings import AnalysisSettings
 
 __all__ = ["Comparison", "RoiSet", "SessionConnectivity"]
+
+_QC_LOCK = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -105,9 +109,12 @@ class Comparison:
     warnings : list of str
         Everything the clinician should know about how the numbers were made.
     qc : tuple of core.qc.SessionQC or None
-        Quality control of pre and post, computed while the voxels were read.
+        Quality control of pre and post; None until :meth:`complete_qc` when
+        it was deferred (:func:`core.pipeline.run_comparison` with ``defer_qc``).
     named_edges : DataFrame or None
         The literature's named edges (:func:`core.seeds.named_edges_from_signals`).
+    pending_qc : callable or None
+        Computes the deferred quality control (holds the sessions' voxels).
     """
 
     subject: str
@@ -121,6 +128,25 @@ class Comparison:
     provenance: dict[str, Any] = field(default_factory=dict)
     qc: tuple[Any, Any] | None = None
     named_edges: pd.DataFrame | None = None
+    pending_qc: Callable[[], tuple[Any, Any]] | None = field(default=None, repr=False)
+
+    def complete_qc(self) -> tuple[Any, Any] | None:
+        """Return the quality control, finishing it first if it was deferred.
+
+        Thread-safe: concurrent callers wait for one computation.  The deferred
+        computation also appends the motion warning to ``warnings``.
+
+        Returns
+        -------
+        tuple of core.qc.SessionQC or None
+            None for inputs without QC data.
+        """
+        with _QC_LOCK:
+            if self.qc is None and self.pending_qc is not None:
+                pending = self.pending_qc
+                self.qc = pending()
+                self.pending_qc = None  # frees the voxels it held
+        return self.qc
 
     @property
     def delta_z(self) -> np.ndarray:

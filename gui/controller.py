@@ -195,7 +195,8 @@ def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable)
     progress(0.0, "Opening the patient's files")
     inputs = open_inputs()
     settings = _fit_settings(inputs, settings)
-    comparison = run_comparison(inputs, settings, progress)
+    # QC (DVARS, tSNR, carpet) follows the first view: StatsController completes it
+    comparison = run_comparison(inputs, settings, progress, defer_qc=True)
     progress(1.0, "Painting brain maps")
     maps = None
     if comparison.atlas is not None:

@@ -275,7 +275,7 @@ class ExportActions(QObject):
             for key in ("pre", "post", "delta"):
                 maps[f"current_map_{key}"] = (getattr(data, key), data.affine,
                                               f"{data.title} {key}")
-        for qc in c.qc or ():
+        for qc in c.complete_qc() or ():
             if qc.tsnr_map is not None and qc.affine is not None:
                 maps[f"tsnr_{qc.label}"] = (qc.tsnr_map, qc.affine, f"tSNR {qc.label}")
         return maps

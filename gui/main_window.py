@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_status()
         self._wire()
+        self.closing = False
         self.review = ReviewPanels(self)  # QC and Statistics tabs, motion banner
         self.review.stats_panel.edge_selected.connect(self._on_cell_clicked)
         self.seeds, self.seed_panel = install_seed_tab(self)  # Seeds & GBC tab (issue 4)
@@ -388,6 +389,7 @@ class MainWindow(QMainWindow):
         self.controller.settings = self.actions_.settings()
 
     def closeEvent(self, event) -> None:
+        self.closing = True  # background work scheduled for later must not start now
         settings = app_settings()
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("atlas", self.actions_.settings().atlas)

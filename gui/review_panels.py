@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QObject
+from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtWidgets import QLabel
 
 from gui import strings
@@ -59,7 +59,12 @@ class ReviewPanels(QObject):
         self.window.matrices.set_significance(None, None)
         self.qc_panel.clear()
         self.stats_panel.clear()
-        self.stats_controller.analyse(comparison)
+        # start the statistics once the first view is painted, not competing with it
+        QTimer.singleShot(0, lambda: self._analyse(comparison))
+
+    def _analyse(self, comparison) -> None:
+        if self.window.comparison is comparison and not self.window.closing:
+            self.stats_controller.analyse(comparison)
 
     def _on_motion_warning_changed(self, warning: str) -> None:
         self.motion_banner.setText(strings.MOTION_BANNER.format(warning=warning))

@@ -206,12 +206,15 @@ class SeedController(QObject):
 
     def reset(self) -> None:
         """Forget the patient (a new one is being opened) and cancel running work."""
+        self._forget()
+        self._set_state("idle")
+
+    def _forget(self) -> None:
         self.cancel()
         self._generation += 1
         self.inputs = self.prepared = self.display = self.current = None
         self._gbc_cache.clear()
         self._pending = None
-        self._set_state("idle")
 
     # ------------------------------------------------------------------ preparation
     def prepare(self, inputs, settings, template: np.ndarray | None = None,
@@ -226,7 +229,7 @@ class SeedController(QObject):
         template, affine : optional
             Display grid (by default nilearn's 2 mm MNI template).
         """
-        self.reset()
+        self._forget()  # no "idle" in between: a view restore waits for "ready"
         self.inputs = inputs
         if not inputs.is_image_based:
             self._set_state("no_voxels")

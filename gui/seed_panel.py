@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -353,9 +353,15 @@ def install_seed_tab(window) -> tuple[SeedController, SeedPanel]:
     window.tabs.addTab(panel, strings.SEED_TAB)
     c = window.controller
 
-    def on_comparison_ready(_comparison) -> None:
+    def on_comparison_ready(comparison) -> None:
         if c.inputs is None:  # a comparison shown without opened inputs (e.g. restored views)
             seeds.reset()
+            return
+        # prepare the voxels once the first view is painted, not competing with it
+        QTimer.singleShot(0, lambda: prepare(comparison))
+
+    def prepare(comparison) -> None:
+        if c.comparison is not comparison or c.inputs is None or window.closing:
             return
         maps = panel.strength_maps
         seeds.prepare(c.inputs, c.settings, None if maps is None else maps.template,

@@ -37,6 +37,8 @@ class ReviewStats:
     distance, delta_z : ndarray
         Inter-ROI distance (mm) and Δz of up to ``QCFC_MAX_POINTS`` edges (empty
         without ROI coordinates).
+    motion_warning : str
+        :func:`core.qc.motion_warning` ("" when the sessions agree or lack QC).
     """
 
     edges: pd.DataFrame
@@ -47,6 +49,7 @@ class ReviewStats:
     qcfc: object | None = None
     distance: np.ndarray | None = None
     delta_z: np.ndarray | None = None
+    motion_warning: str = ""
 
 
 def block_significance(networks: pd.DataFrame, alpha: float = 0.05) -> np.ndarray:
@@ -62,16 +65,18 @@ def block_significance(networks: pd.DataFrame, alpha: float = 0.05) -> np.ndarra
 
 def compute_review_stats(comparison) -> ReviewStats:
     """Run in a worker thread: edge and network tests, QC table and QC-FC data."""
-    from core.qc import qc_fc, qc_table
+    from core.qc import motion_warning, qc_fc, qc_table
     from core.stats import edge_table, network_stats_table
 
+    qc = comparison.complete_qc()
     edges = edge_table(comparison)
     n = len(comparison.rois)
     ii, jj = np.triu_indices(n, k=1)
     edges["index_a"], edges["index_b"] = ii, jj
     result = ReviewStats(edges=edges, networks=network_stats_table(comparison))
-    if comparison.qc is not None:
-        pre, post = comparison.qc
+    if qc is not None:
+        pre, post = qc
+        result.motion_warning = motion_warning(pre, post) or ""
         result.qc_pre, result.qc_post = pre, post
         result.qcfc = qc_fc(comparison, pre, post)
         result.qc_table = qc_table(pre, post, result.qcfc)
@@ -130,15 +135,12 @@ class StatsController(QObject):
         return self._boot_cancel is not None
 
     def analyse(self, comparison) -> None:
-        """Show the motion warning at once and compute the tables in a worker."""
-        from core.qc import motion_warning
-
+        """Compute QC (when deferred), the tables and the motion warning in a worker."""
         self.cancel_bootstrap()
         self.comparison, self.stats = comparison, None
         self._generation += 1
         generation = self._generation
-        warning = motion_warning(*comparison.qc) if comparison.qc is not None else None
-        self.motion_warning_changed.emit(warning or "")
+        self.motion_warning_changed.emit("")
         worker = create_worker(compute_review_stats, comparison, _start_thread=False,
                                _ignore_errors=True)
         worker.returned.connect(guarded(self, lambda result: self._on_stats(generation, result)))
@@ -190,6 +192,7 @@ class StatsController(QObject):
     def _on_stats(self, generation: int, result: ReviewStats) -> None:
         if generation == self._generation:
             self.stats = result
+            self.motion_warning_changed.emit(result.motion_warning)
             self.stats_ready.emit(result)
 
     def _on_error(self, generation: int, exc: BaseException) -> None:

@@ -29,6 +29,8 @@ def window(qapp, request, tmp_path_factory):
     qtbot.waitExposed(win)
     with qtbot.waitSignal(win.controller.comparison_ready, timeout=120000):
         win.open_demo()
+    # preparation starts right after the first view is painted
+    qtbot.waitUntil(lambda: win.seeds.state != "idle", timeout=5000)
     assert win.seeds.state == "preparing"
     assert win.seed_panel.status.text() == strings.SEED_PREPARING
     qtbot.waitUntil(lambda: win.seeds.ready, timeout=120000)

@@ -109,3 +109,23 @@ def test_std_dvars_from_a_voxel_subset_matches_all_voxels(demo):
     _, full = dvars(voxels, _voxel_moments(voxels, max_robust=voxels.shape[0]))
     assert voxels.shape[0] > 20000
     np.testing.assert_allclose(fast[1:], full[1:], rtol=0.01)
+
+
+def test_deferred_qc_equals_qc_computed_while_reading(demo_root, demo_comparison):
+    """The review window defers QC past its first view; the numbers must not change."""
+    from core.inputs import open_fmriprep
+    from core.pipeline import run_comparison
+
+    deferred = run_comparison(open_fmriprep(demo_root), demo_comparison.settings, defer_qc=True)
+    assert deferred.qc is None and deferred.pending_qc is not None
+    np.testing.assert_allclose(deferred.delta_z, demo_comparison.delta_z)
+    qc = deferred.complete_qc()
+    assert deferred.pending_qc is None and deferred.complete_qc() is qc
+    for got, expected in zip(qc, demo_comparison.qc, strict=True):
+        np.testing.assert_allclose(got.dvars, expected.dvars, rtol=1e-6)
+        np.testing.assert_allclose(got.std_dvars, expected.std_dvars, rtol=1e-6)
+        np.testing.assert_allclose(got.tsnr_map, expected.tsnr_map, rtol=1e-5)
+        np.testing.assert_allclose(got.carpet.data, expected.carpet.data, atol=1e-5)
+        assert got.mean_tsnr_gm == pytest.approx(expected.mean_tsnr_gm, rel=1e-6)
+        assert got.percent_scrubbed == expected.percent_scrubbed
+    assert deferred.warnings == demo_comparison.warnings

@@ -1,0 +1,146 @@
+"""Reductions computed while a session's voxels are read, one block of volumes at a time.
+
+:func:`core.extract.masked_voxels` hands every reducer consecutive blocks of
+volumes (shape ``(n_block_volumes, n_voxels)``, float32, just decompressed and
+still in cache), so ROI averages, the finiteness check and the QC moments cost
+no extra pass over the session's hundreds of megabytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FiniteCheck", "RoiAverager", "VoxelMoments", "VoxelSampler"]
+
+
+class RoiAverager:
+    """ROI mean signals (float64) of one or more :class:`core.extract.RoiWeights` matrices.
+
+    The matrices are stacked so each block of volumes is converted to float64
+    once for all of them.
+
+    Parameters
+    ----------
+    weights : sequence of RoiWeights
+    n_volumes : int
+
+    Attributes
+    ----------
+    signals : list of ndarray, shape (n_volumes, n_rois_kept)
+        One per weights, equal to ``weights.average(voxels)``.
+    volume_mean : ndarray, shape (n_volumes,)
+        Mean over all voxels of each volume (the global signal).
+    """
+
+    def __init__(self, weights, n_volumes: int) -> None:
+        from scipy import sparse
+
+        self._sizes = np.cumsum([w.matrix.shape[0] for w in weights])[:-1]
+        self._matrix = sparse.vstack([w.matrix for w in weights]).tocsr()
+        self._signals = np.zeros((n_volumes, self._matrix.shape[0]))
+        self.volume_mean = np.zeros(n_volumes)
+
+    @property
+    def signals(self) -> list[np.ndarray]:
+        """ROI means of each weights matrix."""
+        return np.split(self._signals, self._sizes, axis=1)
+
+    def add(self, first: int, block: np.ndarray) -> None:
+        """Average one block of volumes."""
+        product = self._matrix @ np.ascontiguousarray(block.T, dtype=np.float64)
+        self._signals[first : first + block.shape[0]] = product.T
+        self.volume_mean[first : first + block.shape[0]] = block.mean(axis=1, dtype=np.float64)
+
+
+class FiniteCheck:
+    """Which voxels hold NaN or Inf anywhere (checked block by block)."""
+
+    def __init__(self) -> None:
+        self.bad: np.ndarray | None = None
+
+    def add(self, first: int, block: np.ndarray) -> None:
+        """Check one block of volumes."""
+        if np.isfinite(block).all():
+            return
+        bad = ~np.isfinite(block).all(axis=0)
+        self.bad = bad if self.bad is None else self.bad | bad
+
+    @property
+    def n_bad(self) -> int:
+        """Number of voxels with a non-finite value."""
+        return 0 if self.bad is None else int(self.bad.sum())
+
+
+class VoxelMoments:
+    """Per-voxel mean, SD and lag-1 autocorrelation, per-volume squared steps and means.
+
+    Sums are accumulated in float64 relative to the first volume (so the large
+    baseline of BOLD signals does not cost precision).
+
+    Parameters
+    ----------
+    n_voxels, n_volumes : int
+    """
+
+    def __init__(self, n_voxels: int, n_volumes: int) -> None:
+        self.n_volumes = n_volumes
+        self._origin: np.ndarray | None = None
+        self._sum = np.zeros(n_voxels)
+        self._sum_sq = np.zeros(n_voxels)
+        self._lag1 = np.zeros(n_voxels)
+        self._previous: np.ndarray | None = None
+        self.diff_sq = np.zeros(max(n_volumes - 1, 0))
+        self.volume_mean = np.zeros(n_volumes)
+
+    def add(self, first: int, block: np.ndarray) -> None:
+        """Accumulate one block of volumes."""
+        x = block.astype(np.float64)
+        if self._origin is None:
+            self._origin = x[0].copy()
+        self.volume_mean[first : first + x.shape[0]] = x.mean(axis=1)
+        x -= self._origin
+        self._sum += x.sum(axis=0)
+        self._sum_sq += np.einsum("tv,tv->v", x, x)
+        if self._previous is not None:
+            self._lag1 += self._previous * x[0]
+            self.diff_sq[first - 1] = ((x[0] - self._previous) ** 2).sum()
+        if x.shape[0] > 1:
+            self._lag1 += np.einsum("tv,tv->v", x[1:], x[:-1])
+            self.diff_sq[first : first + x.shape[0] - 1] = (np.diff(x, axis=0) ** 2).sum(axis=1)
+        self._previous = x[-1].copy()
+
+    def result(self) -> dict[str, np.ndarray]:
+        """``mean``, ``sd`` (ddof 0), ``ar1`` and ``diff_sq`` as :func:`core.qc` computes them."""
+        t = self.n_volumes
+        assert self._origin is not None and self._previous is not None
+        last = self._previous  # the first volume is 0 relative to itself
+        mean = self._sum / t
+        denom = self._sum_sq - t * mean**2
+        # Σ (x_t − m)(x_{t−1} − m) over t = 1..T−1
+        cross = self._lag1 - mean * (2 * self._sum - last) + (t - 1) * mean**2
+        ar1 = np.where(denom > 0, cross / np.where(denom > 0, denom, 1.0), 0.0)
+        return {"mean": mean + self._origin, "sd": np.sqrt(np.maximum(denom, 0) / max(t, 1)),
+                "ar1": ar1, "diff_sq": self.diff_sq.copy()}
+
+
+class VoxelSampler:
+    """Keep the time series of a few voxels (carpet rows, robust-SD subset).
+
+    Parameters
+    ----------
+    columns : ndarray of int
+        Brain-voxel indices to keep.
+    n_volumes : int
+
+    Attributes
+    ----------
+    samples : ndarray of float32, shape (n_volumes, n_columns)
+    """
+
+    def __init__(self, columns: np.ndarray, n_volumes: int) -> None:
+        self._columns = np.asarray(columns, dtype=np.intp)
+        self.samples = np.empty((n_volumes, self._columns.size), dtype=np.float32)
+
+    def add(self, first: int, block: np.ndarray) -> None:
+        """Keep the sampled voxels of one block of volumes."""
+        self.samples[first : first + block.shape[0]] = block[:, self._columns]

@@ -1,0 +1,58 @@
+"""Reductions made while voxels are read equal the ones made afterwards."""
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from core.atlases import Atlas
+from core.extract import READ_BLOCK, masked_voxels, roi_weights
+from core.qc import _voxel_moments
+from core.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+
+
+@pytest.fixture(params=[".nii.gz", ".nii"])
+def image(tmp_path, request):
+    rng = np.random.default_rng(0)
+    t = 3 * READ_BLOCK + 5  # a partial last block
+    data = (1000 + 20 * rng.standard_normal((7, 8, 6, t))).astype(np.float32)
+    data[..., 1:] += 5 * data[..., :-1] / 1000  # some autocorrelation
+    affine = np.diag([3.0, 3.0, 3.0, 1.0])
+    path = tmp_path / f"bold{request.param}"
+    nib.save(nib.Nifti1Image(data, affine), path)
+    mask = np.zeros(data.shape[:3], dtype=bool)
+    mask[1:6, 2:7, 1:5] = True
+    return nib.load(path), mask, affine
+
+
+def test_streamed_moments_and_roi_means_equal_the_array_ones(image):
+    img, mask, affine = image
+    labels = np.zeros(mask.shape, dtype=np.int16)
+    labels[1:4, 2:7, 1:5], labels[4:6, 2:7, 1:5] = 1, 2
+    atlas = Atlas(name="test", title="test", kind="labels", roi_names=("a", "b"),
+                  networks=("N", "N"), coords_mm=np.zeros((2, 3)),
+                  labels_img=nib.Nifti1Image(labels, affine), label_values=(1, 2),
+                  radius_mm=None, citation="", licence="")
+    weights = roi_weights(atlas, mask, affine)
+    t = img.shape[3]
+    moments = VoxelMoments(int(mask.sum()), t)
+    rois, finite = RoiAverager([weights, weights], t), FiniteCheck()
+    voxels = masked_voxels(img, mask, (moments, rois, finite))
+    expected = _voxel_moments(voxels)
+    got = moments.result()
+    for key in ("mean", "sd", "ar1", "diff_sq"):
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-6, atol=1e-9, err_msg=key)
+    np.testing.assert_allclose(moments.volume_mean, voxels.astype(np.float64).mean(axis=0))
+    for signals in rois.signals:
+        np.testing.assert_allclose(signals, weights.average(voxels), rtol=1e-12)
+    assert finite.n_bad == 0
+
+
+def test_finite_check_counts_bad_voxels():
+    check = FiniteCheck()
+    block = np.ones((4, 10), dtype=np.float32)
+    check.add(0, block)
+    block[2, 3] = np.nan
+    block[0, 7] = np.inf
+    check.add(4, block)
+    check.add(8, block)
+    assert check.n_bad == 2

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -353,14 +353,13 @@ def install_seed_tab(window) -> tuple[SeedController, SeedPanel]:
     window.tabs.addTab(panel, strings.SEED_TAB)
     c = window.controller
 
-    def on_comparison_ready(comparison) -> None:
+    def on_comparison_ready(_comparison) -> None:
         if c.inputs is None:  # a comparison shown without opened inputs (e.g. restored views)
             seeds.reset()
-            return
-        # prepare the voxels once the first view is painted, not competing with it
-        QTimer.singleShot(0, lambda: prepare(comparison))
 
     def prepare(comparison) -> None:
+        # after the first view, QC and statistics (the motion banner) come first: the
+        # voxel preparation waits for them instead of competing for the CPU
         if c.comparison is not comparison or c.inputs is None or window.closing:
             return
         maps = panel.strength_maps
@@ -370,6 +369,7 @@ def install_seed_tab(window) -> tuple[SeedController, SeedPanel]:
     c.maps_ready.connect(panel.set_strength_maps)
     c.comparison_ready.connect(panel.set_comparison)
     c.comparison_ready.connect(on_comparison_ready)
+    window.review.stats_controller.analysis_finished.connect(prepare)
     c.busy_changed.connect(lambda busy: seeds.reset() if busy else None)
     for signal in (c.busy_changed, seeds.busy_changed):
         signal.connect(lambda _busy: window._on_busy_changed(c.busy or seeds.busy))

@@ -107,8 +107,12 @@ class StatsController(QObject):
     bootstrap_busy_changed(bool)
     bootstrap_cancelled()
     error_occurred(str)
+    analysis_finished(object)
+        The comparison whose QC and statistics are done (or failed); heavy
+        background work for it (seed preparation) waits for this.
     """
 
+    analysis_finished = pyqtSignal(object)
     motion_warning_changed = pyqtSignal(str)
     stats_ready = pyqtSignal(object)
     bootstrap_ready = pyqtSignal(object)
@@ -194,6 +198,7 @@ class StatsController(QObject):
             self.stats = result
             self.motion_warning_changed.emit(result.motion_warning)
             self.stats_ready.emit(result)
+            self.analysis_finished.emit(self.comparison)
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -204,6 +209,7 @@ class StatsController(QObject):
         else:
             log.error("statistics failed unexpectedly", exc_info=exc)
             self.error_occurred.emit(UNEXPECTED.format(kind=type(exc).__name__))
+        self.analysis_finished.emit(self.comparison)
 
     def _on_progress(self, generation: int, percent: int, message: str) -> None:
         if generation == self._boot_generation and self.bootstrap_running:

@@ -20,7 +20,7 @@ from scipy import sparse
 from core.atlases import Atlas
 from core.errors import InputError
 
-__all__ = ["RoiWeights", "brain_mask_for", "masked_voxels", "roi_weights"]
+__all__ = ["RoiWeights", "brain_mask_for", "masked_voxels", "roi_signals", "roi_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,15 @@ class RoiWeights:
         The product runs in float64 over blocks of voxels, so a float32 voxel
         array is never copied whole to float64.
         """
+        if voxels.flags.f_contiguous and not voxels.flags.c_contiguous:
+            # volume-major (as masked_voxels returns): reduce blocks of whole volumes
+            from core.voxel_reducers import RoiAverager
+
+            averager = RoiAverager([self], voxels.shape[1])
+            volumes = voxels.T
+            for first in range(0, volumes.shape[0], READ_BLOCK):
+                averager.add(first, volumes[first : first + READ_BLOCK])
+            return averager.signals[0]
         out = np.zeros((self.matrix.shape[0], voxels.shape[1]))
         for start in range(0, voxels.shape[0], chunk):
             block = slice(start, start + chunk)
@@ -117,6 +126,32 @@ def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
 
 #: Volumes handed to the reducers at a time.
 READ_BLOCK = 8
+
+
+def roi_signals(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
+                weights: Sequence[RoiWeights]) -> list[np.ndarray]:
+    """ROI mean signals of a 4D image, computed while it is read (no voxel copy kept).
+
+    Parameters
+    ----------
+    img : nibabel image
+        4D image.
+    mask : ndarray of bool
+        3D mask on the image grid (the one ``weights`` were built on).
+    weights : sequence of RoiWeights
+        One or more atlases' averaging matrices (:func:`roi_weights`).
+
+    Returns
+    -------
+    list of ndarray, shape (n_volumes, n_rois_kept)
+        Float64 ROI means, one array per weights, equal to
+        ``weights.average(masked_voxels(img, mask))``.
+    """
+    from core.voxel_reducers import RoiAverager
+
+    averager = RoiAverager(list(weights), int(img.shape[3]))
+    masked_voxels(img, mask, (averager,), keep=False)
+    return averager.signals
 
 
 def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),

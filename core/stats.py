@@ -7,22 +7,32 @@ signals: band-pass filtering and the haemodynamics make neighbouring volumes
 strongly correlated, so the effective number of independent samples is much
 smaller than ``T`` and naive tests flag many changes that are only noise.
 
-Edges: xDF
-    We implement xDF (Afyouni, Smith & Nichols 2019, NeuroImage 199:609), the
-    large-sample variance of Pearson's r between two autocorrelated,
-    cross-correlated series (Bartlett 1946, Roy 1989) estimated from the sample
-    auto- and cross-correlations, with xDF's *adaptive truncation*: each ROI's
-    autocorrelation is used up to the first lag at which it is within the 95%
-    white-noise band ``±1.96 / sqrt(T − 2)`` (xDF stops one lag earlier; see
-    :func:`_breakpoints`), and each cross-correlation up to the longer of its
-    two ROIs' truncation lags.  The variance is not allowed below the
-    white-noise value ``(1 − ρ²)² / T`` (xDF's "TV" option).  We chose xDF over
-    a Bartlett effective degrees of freedom because Bartlett's
-    ``Σ ρ_xx(k) ρ_yy(k)`` is only exact at ρ = 0 and under-states the variance
-    of the non-zero correlations that matter here, and because truncation of
-    the noisy long-lag estimates is what keeps the estimate stable at
-    T = 150–300 (the paper's simulations found adaptive truncation the
-    best-calibrated choice).
+Edges: Bartlett's variance for the pipeline's own denoising (default), or xDF
+    The default (:func:`session_z_variance` with ``method="model"``) is
+    :func:`core.edge_variance.model_edge_variance`: each ROI's autocorrelation
+    is estimated before filtering and carried exactly through the session's
+    linear cleaning operator (detrending, confound regression, scrubbing,
+    band-pass).  We chose it after measuring that xDF applied to band-passed,
+    confound-regressed series under-estimates the variance by about 25%
+    (per-edge false-positive rate 0.11–0.12, most null repetitions with some
+    FDR-5% edge; see ``benchmarks/validate_stats.py``).  It is the variance
+    at ρ = 0 carried over to Fisher's z (see that module for when this is
+    exact).
+
+    ``method="xdf"`` is xDF (Afyouni, Smith & Nichols 2019, NeuroImage
+    199:609) on the cleaned series, the large-sample variance of Pearson's r
+    between two autocorrelated, cross-correlated series (Bartlett 1946, Roy
+    1989) estimated from the sample auto- and cross-correlations, with xDF's
+    *adaptive truncation*: each ROI's autocorrelation is used up to the first
+    lag at which it is within the 95% white-noise band ``±1.96 / sqrt(T − 2)``
+    (xDF stops one lag earlier; see :func:`_breakpoints`), and each
+    cross-correlation up to the longer of its two ROIs' truncation lags.  The
+    variance is not allowed below the white-noise value ``(1 − ρ²)² / T``
+    (xDF's "TV" option).  It is well calibrated for unfiltered series and is
+    used when a comparison carries no cleaning operator.  Both are better
+    than a Bartlett effective degrees of freedom from the cleaned series,
+    which under-states the variance for the same reasons as xDF does after
+    filtering.
 
     Three small-sample terms make the test hold far in the tail, where a
     Benjamini–Hochberg threshold over thousands of edges lies (each was
@@ -31,9 +41,10 @@ Edges: xDF
     bias of removing the mean (:func:`_mean_bias_corrected`); Fisher's z gets
     ``1 / (n_eff − 3)`` rather than the delta method's ``1 / n_eff``
     (:func:`fisher_z_variance`); and p values come from a Student t matched to
-    the kurtosis of Fisher's z at ``n_eff`` (:func:`delta_z_test`).  Scrubbed
-    volumes are dropped before correlation; the kept volumes are treated as
-    contiguous.
+    the kurtosis of Fisher's z at ``n_eff`` (:func:`delta_z_test`, both
+    methods).  For xDF the kept volumes of a scrubbed session are treated as
+    contiguous; the default method accounts for the scrubbing through the
+    cleaning operator.
 
 Network blocks: delta-method long-run variance
     A block statistic is the mean Fisher z over the edges of a network pair.
@@ -42,10 +53,11 @@ Network blocks: delta-method long-run variance
     influence function (delta method), which gives one scalar time series
     ``ψ(t) = Σ_e w_e [x_i x_j − r_e (x_i² + x_j²) / 2] / (1 − r_e²)`` whose mean is
     the block mean's error; its variance is the long-run variance of ψ,
-    estimated from ψ's autocovariance with a Tukey taper (M = √T).
-    This accounts for the dependence between edges and for autocorrelation
-    without Gaussian assumptions, costs one pass over the data, and for a
-    one-edge block reduces to a nonparametric version of the xDF variance.
+    estimated from ψ's autocovariance with a Tukey taper (M = √T), then
+    rescaled for the denoising (:func:`_denoising_scale`).  This accounts for
+    the dependence between edges and for autocorrelation without Gaussian
+    assumptions, costs one pass over the data, and for a one-edge block
+    reduces to a nonparametric version of the xDF variance.
     :mod:`core.bootstrap` gives circular block bootstrap intervals as a check.
 
 Edge p values are two-sided from that t; network p values are two-sided
@@ -177,17 +189,13 @@ def xdf_r_variance(
     -----
     Follows the reference implementation of Afyouni et al. (2019): biased
     auto/cross-correlation estimates, lag weights ``T − 1 − k`` (``T − 1`` at
-    lag 0) divided by ``T²``, with one small-sample correction: the
-    autocorrelations are corrected for the bias that removing the sample mean
-    causes (:func:`_mean_bias_corrected`, ``+ (1 − ρ̂(k)) τ / T``).  On the null
-    simulations of ``benchmarks/validate_stats.py`` (200 repetitions, 60 ROIs,
-    AR(1) φ 0.3–0.6) it lowered the per-edge false-positive rate at α = 0.05 from
-    0.059 to 0.057 (T = 200) and 0.056 to 0.055 (T = 300), and the fraction of
-    repetitions with any FDR-5% edge from 0.070 to 0.065 and 0.080 to 0.065.
-    Dividing by ``T − k`` instead (unbiased ACF) changed nothing measurable,
-    because the truncation keeps only short lags.  The remaining excess comes
-    mostly from the noise of the estimated variance (heavier-than-normal tails
-    of Z), not from a biased variance; it was left uncorrected rather than tuned.
+    lag 0) divided by ``T²``, with two small-sample changes measured on the
+    null simulations of ``benchmarks/validate_stats.py``: the autocorrelations
+    are corrected for the bias that removing the sample mean causes
+    (:func:`_mean_bias_corrected`), and the truncation keeps the first lag
+    inside the white-noise band (:func:`_breakpoints`).  This is the right
+    estimator for series that were not filtered; for denoised series the
+    edge statistics use :mod:`core.edge_variance` instead.
     """
     x = standardise(timeseries)
     t = x.shape[0]

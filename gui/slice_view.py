@@ -177,7 +177,9 @@ class SlicePane(pg.PlotItem):
     def slice_of(self, volume: np.ndarray) -> np.ndarray | None:
         if self.data is None:
             return None
-        return np.take(volume, self.slice_index(), axis=self.fixed_axis)
+        index: list = [slice(None)] * volume.ndim
+        index[self.fixed_axis] = self.slice_index()
+        return volume[tuple(index)]  # a view: np.take would copy the slice element by element
 
     def redraw(self, volume: np.ndarray | None, levels, cmap, style: OverlayStyle,
                symmetric: bool) -> None:

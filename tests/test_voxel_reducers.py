@@ -56,3 +56,20 @@ def test_finite_check_counts_bad_voxels():
     check.add(4, block)
     check.add(8, block)
     assert check.n_bad == 2
+
+
+def test_roi_signals_while_reading_equal_average_of_voxels(image):
+    from core.extract import roi_signals
+
+    img, mask, affine = image
+    labels = np.zeros(mask.shape, dtype=np.int16)
+    labels[1:6, 2:5, 1:5], labels[1:6, 5:7, 1:5] = 3, 7
+    atlas = Atlas(name="t", title="t", kind="labels", roi_names=("a", "b"),
+                  networks=("N", "M"), coords_mm=np.zeros((2, 3)),
+                  labels_img=nib.Nifti1Image(labels, affine), label_values=(3, 7),
+                  radius_mm=None, citation="", licence="")
+    weights = roi_weights(atlas, mask, affine)
+    voxels = masked_voxels(img, mask)
+    expected = weights.average(np.ascontiguousarray(voxels))  # the voxel-major route
+    np.testing.assert_allclose(roi_signals(img, mask, [weights])[0], expected, rtol=1e-12)
+    np.testing.assert_allclose(weights.average(voxels), expected, rtol=1e-12)

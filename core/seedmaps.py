@@ -62,8 +62,9 @@ class PreparedSession:
     Attributes
     ----------
     data : ndarray of float32, shape (n_voxels, n_kept)
-        C-contiguous; each row is the voxel's denoised series, centred and scaled
-        to unit Euclidean norm over the kept volumes (zeros for constant voxels).
+        Each row is the voxel's denoised series, centred and scaled to unit
+        Euclidean norm over the kept volumes (zeros for constant voxels).
+        Fortran-ordered when prepared from a scan (each volume contiguous).
     scale : ndarray of float32, shape (n_voxels,)
         Norm of each voxel's centred denoised series (``data * scale`` restores it).
     valid : ndarray of bool, shape (n_voxels,)
@@ -372,24 +373,27 @@ def prepare_session_voxels(
         confounds = pd.DataFrame({"global_signal": voxels.mean(axis=0, dtype=np.float64)})
     report(0.1, f"Denoising {name} voxels")
     n_voxels = voxels.shape[0]
-    data: np.ndarray | None = None
+    if n_voxels == 0:
+        raise InputError("expected brain voxels, found an empty mask", scan.path)
+    # voxels are volume-major in memory: the denoised, standardised series of each chunk
+    # of voxels is written back over its own raw columns, so no second copy of the
+    # session is ever held (peak memory of the review window)
+    buffer = voxels.T  # (n_volumes, n_voxels), C-contiguous
+    del voxels
     scale = np.empty(n_voxels, dtype=np.float32)
     valid = np.empty(n_voxels, dtype=bool)
     kept = np.arange(scan.n_volumes) if sample_mask is None else np.asarray(sample_mask, int)
     for start in range(0, n_voxels, chunk_size):
-        part = voxels[start:start + chunk_size]
-        cleaned = _clean_chunk(part.T.astype(np.float64), scan.tr, confounds, sample_mask,
+        columns = slice(start, min(start + chunk_size, n_voxels))
+        part = buffer[:, columns]
+        raw_max = np.abs(part).max(axis=0).astype(np.float64)
+        cleaned = _clean_chunk(part.astype(np.float64), scan.tr, confounds, sample_mask,
                                denoise, source=f"{name} ({scan.path.name})")
-        if data is None:
-            data = np.empty((n_voxels, cleaned.shape[0]), dtype=np.float32)
-        rows = slice(start, start + part.shape[0])
-        data[rows], scale[rows], valid[rows] = _standardise(
-            cleaned, np.abs(part).max(axis=1).astype(np.float64))
-        done = min(start + chunk_size, n_voxels) / n_voxels
+        unit, scale[columns], valid[columns] = _standardise(cleaned, raw_max)
+        buffer[: cleaned.shape[0], columns] = unit.T
+        done = columns.stop / n_voxels
         report(0.1 + 0.9 * done, f"Denoising {name} voxels ({100 * done:.0f}%)")
-    del voxels
-    if data is None:
-        raise InputError("expected brain voxels, found an empty mask", scan.path)
+    data = buffer[: kept.size].T  # (n_voxels, n_kept), Fortran-ordered view
     if not valid.all():
         log.info("%s: %d voxels with a constant signal", name, int((~valid).sum()))
     prepared = PreparedSession(

@@ -109,7 +109,8 @@ def test_seed_maps_delta_and_volume(demo):
     z_pre, z_post, delta = seed_maps(pre, post, SEED)
     assert z_pre.dtype == np.float32 and z_pre.shape == (int(mask.sum()),)
     assert np.array_equal(delta, z_post - z_pre)
-    assert pre.data.flags.c_contiguous and pre.data.dtype == np.float32
+    # denoised in place over the read voxels: one copy of the session, volume-major
+    assert pre.data.flags.f_contiguous and pre.data.dtype == np.float32
     assert np.allclose(np.linalg.norm(pre.data, axis=1), 1.0, atol=1e-5)
     volume = to_volume(delta, mask)
     assert volume.shape == mask.shape

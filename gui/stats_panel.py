@@ -30,9 +30,10 @@ from gui import strings
 __all__ = ["DataFrameModel", "EdgeFilterModel", "StatsPanel"]
 
 ALPHA = 0.05
-EDGE_COLUMNS = [("roi_a", "ROI A"), ("roi_b", "ROI B"), ("network_a", "Network A"),
-                ("network_b", "Network B"), ("z_pre", "z pre"), ("z_post", "z post"),
-                ("delta_z", "Δz"), ("stat", "Z"), ("p", "p"), ("q", "q")]
+#: The change, its test and q come right after the edge's name, visible without scrolling.
+EDGE_COLUMNS = [("roi_a", "ROI A"), ("roi_b", "ROI B"), ("delta_z", "Δz"), ("stat", "Z"),
+                ("q", "q"), ("p", "p"), ("z_pre", "z pre"), ("z_post", "z post"),
+                ("network_a", "Network A"), ("network_b", "Network B")]
 NETWORK_COLUMNS = [("network_a", "Network A"), ("network_b", "Network B"),
                    ("n_edges", "Edges"), ("delta_z", "Δz"), ("stat", "Z"), ("p", "p"),
                    ("q", "q"), ("ci_low", "CI low"), ("ci_high", "CI high")]

@@ -40,8 +40,9 @@ def test_edge_table_matches_core_and_sorts_by_abs_z(panel, review_stats, demo_co
     assert z[0] == pytest.approx(np.abs(expected["stat"]).max())
     header = [panel.edge_model.headerData(c, Qt.Orientation.Horizontal)
               for c in range(panel.edge_model.columnCount())]
-    assert header == ["ROI A", "ROI B", "Network A", "Network B", "z pre", "z post", "Δz",
-                      "Z", "p", "q"]
+    # the change, its Z and q first: visible next to the edge name without scrolling
+    assert header == ["ROI A", "ROI B", "Δz", "Z", "q", "p", "z pre", "z post", "Network A",
+                      "Network B"]
 
 
 def test_q_filter_keeps_only_significant_edges(panel, review_stats):

@@ -125,7 +125,7 @@ class QcPanel(QWidget):
         plots, images, lines = [], [], []
         for col, session in enumerate(("Pre", "Post")):
             plot = self.graphics.addPlot(row=row, col=col)
-            plot.setTitle(f"Carpet plot — {session} (voxels × volumes, z-scored)", size="9pt")
+            plot.setTitle(f"Carpet — {session} (voxels, z-scored)", size="9pt")
             plot.invertY(True)
             plot.setMouseEnabled(False, False)
             plot.hideButtons()
@@ -212,9 +212,9 @@ class QcPanel(QWidget):
         if threshold is not None:
             plot.addItem(pg.InfiniteLine(pos=threshold, angle=0, pen=THRESHOLD_PEN,
                                          label=f"threshold {threshold:g}",
-                                         labelOpts={"position": 0.95, "color": (200, 30, 30)}))
+                                         labelOpts={"position": 0.8, "color": (200, 30, 30)}))
         plot.setXRange(0, values.size, padding=0.01)
-        plot.setTitle(f"{title}   ({scrub.size} scrubbed, shaded)", size="9pt")
+        plot.setTitle(f"{title}   · {scrub.size} scrubbed", size="9pt")
 
     def _carpet(self, k: int, carpet) -> None:
         plot, image, line = self.carpet_plots[k], self.carpets[k], self._carpet_lines[k]

@@ -251,49 +251,6 @@ def prepare_from_array(
     return prepared
 
 
-def _clean_chunk(signals: np.ndarray, tr: float, confounds: Any, sample_mask: Any,
-                 denoise: DenoiseSettings, *, source: str) -> np.ndarray:
-    """:func:`core.denoise.clean_signals` with nilearn's vectorised Butterworth path.
-
-    ``butterworth__copy=True`` makes nilearn filter all columns in one
-    ``sosfiltfilt(axis=0)`` call instead of a Python loop over voxels (about
-    30× faster on voxel data); the filter and its result are the same.
-    """
-    import warnings
-
-    from nilearn import signal
-
-    from core.denoise import clean_signals
-
-    kept = np.arange(signals.shape[0]) if sample_mask is None else np.asarray(sample_mask, int)
-    low_pass = high_pass = None
-    if denoise.band_pass is not None:
-        high_pass, low_pass = denoise.band_pass
-        if low_pass >= 0.5 / tr:
-            low_pass = None
-        high_pass = high_pass or None
-    if kept.size < denoise.min_volumes or (low_pass is None and high_pass is None):
-        # Same path as the ROI signals (it also raises the clinician-facing errors).
-        return clean_signals(signals, tr, confounds, sample_mask, denoise,
-                             source=source).signals
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return signal.clean(
-                signals,
-                confounds=None if confounds is None else np.asarray(confounds, dtype=float),
-                sample_mask=None if sample_mask is None else kept,
-                detrend=denoise.detrend, standardize=False, low_pass=low_pass,
-                high_pass=high_pass, t_r=tr, butterworth__copy=True,
-            )
-        except ValueError as exc:
-            if "padlen" in str(exc):
-                raise InputError(
-                    f"{source}: band-pass filtering needs more volumes than the {kept.size} "
-                    "kept; use no filter (--no-filter) or a longer scan") from exc
-            raise InputError(f"{source}: signal cleaning failed: {exc}") from exc
-
-
 def _denoise_settings(settings: Any) -> DenoiseSettings:
     from core.settings import AnalysisSettings, DenoiseSettings
 
@@ -317,10 +274,11 @@ def prepare_session_voxels(
     """Mask, denoise and standardise one session's voxels.
 
     Denoising is the ROI path's (:func:`core.denoise.select_confounds` and
-    :func:`core.denoise.clean_signals`), applied to chunks of ``chunk_size``
-    voxels to bound memory (cleaning is column-wise, so chunking changes nothing).
-    With ``gsr`` and strategy ``none``, the mean brain signal is regressed as in
-    :func:`core.pipeline.run_comparison`.
+    :func:`core.denoise.clean_signals`) as its linear operator
+    (:func:`core.denoise.cleaning_operator`), applied to chunks of
+    ``chunk_size`` voxels that are written back over the voxels read, so one
+    copy of the session is held.  With ``gsr`` and strategy ``none``, the mean
+    brain signal is regressed as in :func:`core.pipeline.run_comparison`.
 
     Parameters
     ----------
@@ -352,7 +310,7 @@ def prepare_session_voxels(
     AnalysisCancelled
         When ``progress`` raises it.
     """
-    from core.denoise import select_confounds
+    from core.denoise import cleaning_operator, select_confounds
     from core.extract import masked_voxels
 
     denoise = _denoise_settings(settings)
@@ -383,12 +341,15 @@ def prepare_session_voxels(
     scale = np.empty(n_voxels, dtype=np.float32)
     valid = np.empty(n_voxels, dtype=bool)
     kept = np.arange(scan.n_volumes) if sample_mask is None else np.asarray(sample_mask, int)
+    # cleaning is linear: one matrix (the ROI path's own cleaning of the identity) applied
+    # to every chunk is the same cleaning as filtering each voxel series, ~3x faster
+    operator = cleaning_operator(scan.n_volumes, scan.tr, confounds, sample_mask, denoise,
+                                 source=f"{name} ({scan.path.name})")
     for start in range(0, n_voxels, chunk_size):
         columns = slice(start, min(start + chunk_size, n_voxels))
         part = buffer[:, columns]
         raw_max = np.abs(part).max(axis=0).astype(np.float64)
-        cleaned = _clean_chunk(part.astype(np.float64), scan.tr, confounds, sample_mask,
-                               denoise, source=f"{name} ({scan.path.name})")
+        cleaned = operator @ part.astype(np.float64)
         unit, scale[columns], valid[columns] = _standardise(cleaned, raw_max)
         buffer[: cleaned.shape[0], columns] = unit.T
         done = columns.stop / n_voxels

@@ -189,11 +189,7 @@ def bench_open(paths) -> None:
     print_stages([("Importing and opening headers", 0.0), *result["stages"]],
                  result["qc_done"])
     bench_open_window(paths, floor, library)
-    img = nib.load(paths[0])
-    from core.extract import brain_mask_for
-
-    n_voxels = int(brain_mask_for(img).sum())
-    masked_mb = 2 * n_voxels * img.shape[3] * 4 / 2**20
+    masked_mb = _masked_mb(paths)
     budget = 1.5 * masked_mb + 500
     row("peak memory (MB)", result["peak_mb"], "budget 1.5 x masked + 500 MB", budget,
         f"goal ratio ≥ 1; two masked float32 arrays = {masked_mb:.0f} MB")
@@ -201,13 +197,7 @@ def bench_open(paths) -> None:
 
 def bench_open_window(paths, floor: float, library: str) -> None:
     """The same, as a user sees it: window open, imports warmed, until the maps are drawn."""
-    code = (
-        "import os, sys, time; sys.path.insert(0, %r)\n"
-        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
-        "from PyQt6.QtWidgets import QApplication\n"
-        "app = QApplication([])\n"
-        "from gui.main_window import MainWindow\n"
-        "w = MainWindow(); w.resize(1600, 1000); w.show(); app.processEvents()\n"
+    line = _window_script(
         "import importlib\n"
         "from core.warmup import HEAVY_MODULES\n"
         "for m in HEAVY_MODULES: importlib.import_module(m)\n"
@@ -227,21 +217,40 @@ def bench_open_window(paths, floor: float, library: str) -> None:
         "peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') "
         "if l.startswith('VmHWM:')]\n"
         "print(first, qc, seeds, peak[0] if peak else float('nan'))\n"
-        "w.close(); app.processEvents()\n"
-    ) % (str(ROOT), str(paths[0]), str(paths[1]))
-    env = {**os.environ, "PREPOST_SETTINGS_FILE": str(DATA / "bench_settings.ini")}
-    line = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env=env).stdout.strip().splitlines()[-1]
+        "w.close(); app.processEvents()\n" % (str(paths[0]), str(paths[1])))
     first, stats, seeds, peak_mb = (float(v) for v in line.split())
     row("in the window: open to first full view drawn", first, f"{library} decompress", floor,
         f"goal ratio ≥ 0.77; then QC, motion banner and statistics at {stats:.2f} s, "
         f"seed maps ready at {seeds:.2f} s")
-    img = nib.load(paths[0])
-    from core.extract import brain_mask_for
-
-    masked_mb = 2 * int(brain_mask_for(img).sum()) * img.shape[3] * 4 / 2**20
+    masked_mb = _masked_mb(paths)
     row("peak memory of the window, seed maps ready (MB)", peak_mb,
         "budget 1.5 x masked + 500 MB", 1.5 * masked_mb + 500, "goal ratio ≥ 1")
+
+
+#: Start of every window benchmark script: an offscreen main window, shown.
+_WINDOW_PRELUDE = (
+    "import os, sys, time; sys.path.insert(0, %r)\n"
+    "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+    "from PyQt6.QtWidgets import QApplication\n"
+    "app = QApplication([])\n"
+    "from gui.main_window import MainWindow\n"
+    "w = MainWindow(); w.resize(1600, 1000); w.show(); app.processEvents()\n"
+) % str(ROOT)
+
+
+def _window_script(body: str) -> str:
+    """Run the prelude plus ``body`` in a fresh interpreter; return its last output line."""
+    env = {**os.environ, "PREPOST_SETTINGS_FILE": str(DATA / "bench_settings.ini")}
+    return subprocess.run([sys.executable, "-c", _WINDOW_PRELUDE + body], capture_output=True,
+                          text=True, check=True, env=env).stdout.strip().splitlines()[-1]
+
+
+def _masked_mb(paths) -> float:
+    """Size of both sessions' brain voxels as float32 arrays, in MB."""
+    from core.extract import brain_mask_for
+
+    img = nib.load(paths[0])
+    return 2 * int(brain_mask_for(img).sum()) * img.shape[3] * 4 / 2**20
 
 
 def bench_startup() -> None:
@@ -269,13 +278,7 @@ def bench_startup() -> None:
 
 def bench_cursor(n_moves: int = 120) -> None:
     print("Cursor redraw of the nine slice panes (frames per second, offscreen)", flush=True)
-    code = (
-        "import os, sys, time; sys.path.insert(0, %r)\n"
-        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
-        "from PyQt6.QtWidgets import QApplication\n"
-        "app = QApplication([])\n"
-        "from gui.main_window import MainWindow\n"
-        "w = MainWindow(); w.resize(1600, 1000); w.show()\n"
+    line = _window_script(
         "done = []\n"
         "w.controller.comparison_ready.connect(lambda c: done.append(c))\n"
         "w.open_demo()\n"
@@ -290,11 +293,7 @@ def bench_cursor(n_moves: int = 120) -> None:
         "    return %d / (time.perf_counter() - t)\n"
         "every = fps(lambda i: (-40 + (i %% 80), -50 + (i %% 60), -20 + (i %% 50)))\n"
         "drag = fps(lambda i: (-40 + (i %% 80), -52, 26))\n"
-        "print(every, drag)\n"
-    ) % (str(ROOT), n_moves, n_moves)
-    env = {**os.environ, "PREPOST_SETTINGS_FILE": str(DATA / "bench_settings.ini")}
-    line = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env=env).stdout.strip().splitlines()[-1]
+        "print(every, drag)\n" % (n_moves, n_moves))
     every, drag = (float(v) for v in line.split())
     row("s per frame, all three slices change", 1 / every, "30 fps budget", 1 / 30,
         f"{every:.0f} fps; goal ≥ 30 fps")

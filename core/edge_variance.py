@@ -67,7 +67,7 @@ def model_edge_variance(signals: np.ndarray, operator: np.ndarray) -> np.ndarray
     ndarray, shape (n_rois, n_rois)
         Variance of ``arctanh`` of each cleaned correlation; diagonal 0.
     """
-    from core.stats import _acf, _lag_weights, _mean_bias_corrected
+    from core.stats import _acf, _lag_weights, _mean_bias_corrected, standardise
 
     u = np.asarray(signals, dtype=np.float64)
     t, n = u.shape
@@ -79,9 +79,7 @@ def model_edge_variance(signals: np.ndarray, operator: np.ndarray) -> np.ndarray
         from scipy.signal import detrend
 
         u = detrend(u, axis=0, type="linear")
-    u = u - u.mean(axis=0)
-    sd = u.std(axis=0)
-    u = u / np.where(sd > 0, sd, 1.0)
+    u = standardise(u)
     acf = _acf(u)
     lag_w = _lag_weights(acf, t, "adaptive")
     acf = _mean_bias_corrected(acf, lag_w, t)

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.atlases import load_atlas
 from core.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
-from core.denoise import CleanedSignals, clean_signals, cleaning_operator, select_confounds
+from core.denoise import CleanedSignals, clean_signals, select_confounds
 from core.errors import InputError
 from core.extract import brain_mask_for, masked_voxels, roi_weights
 from core.inputs import PatientInputs
@@ -134,7 +135,7 @@ def run_comparison(
         Leave the voxel-based quality control (DVARS, tSNR, carpet) for
         :meth:`core.results.Comparison.complete_qc`, so the connectivity is
         available sooner (the review window computes QC after its first view).
-        The voxels stay in memory until then.
+        The voxels are not kept: the deferred QC reads them again, streamed.
 
     Returns
     -------
@@ -211,21 +212,33 @@ class _Series:
         self.unfiltered = self.unfiltered[:, keep]
 
 
-def _clean_series(raw, tr, confounds, sample_mask, denoise, source) -> _Series:
-    """Clean ROI signals; keep what the edge statistics need to model the cleaning."""
-    cleaned = clean_signals(raw, tr, confounds, sample_mask, denoise, source=source)
+def _clean_series(raw, tr, confounds, sample_mask, denoise, source,
+                  extra: np.ndarray | None = None) -> tuple[_Series, np.ndarray | None]:
+    """Clean ROI signals; keep what the edge statistics need to model the cleaning.
+
+    The signals, the ``extra`` signals (seed spheres) and the identity (which
+    gives the cleaning operator) are cleaned in one call: cleaning is
+    column-wise, so each column is cleaned exactly as on its own.
+    """
+    n_volumes, n_rois = raw.shape
+    n_extra = 0 if extra is None else extra.shape[1]
+    columns = [raw] + ([] if extra is None else [extra]) + [np.eye(n_volumes)]
+    cleaned = clean_signals(np.hstack(columns), tr, confounds, sample_mask, denoise,
+                            source=source)
+    everything = cleaned.signals
+    cleaned.signals = everything[:, :n_rois]
+    extra_cleaned = everything[:, n_rois : n_rois + n_extra] if extra is not None else None
+    operator = everything[:, n_rois + n_extra :]
     unfiltered = clean_signals(raw, tr, confounds, None, replace(denoise, band_pass=None),
                                source=source).signals
-    operator = cleaning_operator(raw.shape[0], tr, confounds, sample_mask, denoise,
-                                 source=source)
-    return _Series(cleaned, unfiltered, operator, raw.shape[0], tr)
+    return _Series(cleaned, unfiltered, operator, n_volumes, tr), extra_cleaned
 
 
 @dataclass(eq=False)
 class _SessionResult:
     series: _Series
     seed_signals: dict
-    qc: object
+    qc: Any  # SessionQC, or a function computing it (deferred QC)
 
 
 def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False):
@@ -263,13 +276,14 @@ def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=Fal
                                      SEED_RADIUS_MM)
     qc: object = (results[0].qc, results[1].qc)
     if defer_qc:
-        later = (results[0].qc, results[1].qc)
-
-        def deferred() -> tuple:  # both sessions side by side, as they were read
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qc") as pool:
-                return tuple(pool.map(lambda compute: compute(), later))
-        qc = deferred
+        qc = functools.partial(_both_sessions, results[0].qc, results[1].qc)
     return rois, series, atlas, qc, edges
+
+
+def _both_sessions(*computations: Callable[[], object]) -> tuple:
+    """Run the sessions' deferred QC side by side, as they were read."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qc") as pool:
+        return tuple(pool.map(lambda compute: compute(), computations))
 
 
 def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights, settings,
@@ -286,8 +300,8 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
 
     finite = FiniteCheck()
     averager = RoiAverager([weights, seed_weights], scan.n_volumes)
-    moments = VoxelMoments(int(mask.sum()), scan.n_volumes)
-    reducers = (finite, averager) if defer_qc else (finite, averager, moments)
+    moments = None if defer_qc else VoxelMoments(int(mask.sum()), scan.n_volumes)
+    reducers = (finite, averager) if moments is None else (finite, averager, moments)
     voxels = masked_voxels(scan.img, mask, reducers, keep=not defer_qc)
     roi_signals, seed_roi_signals = averager.signals
     if finite.n_bad:
@@ -302,17 +316,16 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     if settings.denoise.gsr and strategy == "none":
         confounds = pd.DataFrame({"global_signal": averager.volume_mean})
     source = f"{role} ({scan.path.name})"
-    series = _clean_series(roi_signals, scan.tr, confounds, sample_mask, settings.denoise,
-                           source)
+    series, seeds = _clean_series(roi_signals, scan.tr, confounds, sample_mask,
+                                  settings.denoise, source, extra=seed_roi_signals)
     cleaned = series.cleaned
     cleaned.label = role
-    seeds = clean_signals(seed_roi_signals, scan.tr, confounds, sample_mask,
-                          settings.denoise, source=source)
-    seed_signals = {seed_atlas.roi_names[k]: seeds.signals[:, column]
+    assert seeds is not None
+    seed_signals = {seed_atlas.roi_names[k]: seeds[:, column]
                     for column, k in enumerate(seed_weights.kept)}
     log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
 
-    if defer_qc:
+    if moments is None:
         return _SessionResult(series, seed_signals,
                               functools.partial(streamed_session_qc, scan, cleaned, mask, atlas))
     report(0.6, f"Quality control of {role}")
@@ -349,8 +362,8 @@ def _table_timeseries(inputs, settings, report, warnings):
     for i, table in enumerate((inputs.pre_table, inputs.post_table)):
         report(0.2 + 0.3 * i, f"Denoising {inputs.sessions[i]}")
         source = f"{inputs.sessions[i]} ({table.path.name})"
-        one = _clean_series(np.asarray(table.data, dtype=np.float64), tr or 1.0, None, None,
-                            denoise, source)
+        one, _ = _clean_series(np.asarray(table.data, dtype=np.float64), tr or 1.0, None,
+                               None, denoise, source)
         one.tr = tr
         series.append(one)
     names = inputs.pre_table.roi_names

@@ -114,7 +114,7 @@ class Comparison:
     named_edges : DataFrame or None
         The literature's named edges (:func:`core.seeds.named_edges_from_signals`).
     pending_qc : callable or None
-        Computes the deferred quality control (holds the sessions' voxels).
+        Computes the deferred quality control (reads the voxels again, streamed).
     """
 
     subject: str
@@ -145,7 +145,7 @@ class Comparison:
             if self.qc is None and self.pending_qc is not None:
                 pending = self.pending_qc
                 self.qc = pending()
-                self.pending_qc = None  # frees the voxels it held
+                self.pending_qc = None
         return self.qc
 
     @property

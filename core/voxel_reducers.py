@@ -72,7 +72,7 @@ class FiniteCheck:
 
 
 class VoxelMoments:
-    """Per-voxel mean, SD and lag-1 autocorrelation, per-volume squared steps and means.
+    """Per-voxel mean, SD and lag-1 autocorrelation and per-volume squared steps.
 
     Sums are accumulated in float64 relative to the first volume (so the large
     baseline of BOLD signals does not cost precision).
@@ -90,14 +90,12 @@ class VoxelMoments:
         self._lag1 = np.zeros(n_voxels)
         self._previous: np.ndarray | None = None
         self.diff_sq = np.zeros(max(n_volumes - 1, 0))
-        self.volume_mean = np.zeros(n_volumes)
 
     def add(self, first: int, block: np.ndarray) -> None:
         """Accumulate one block of volumes."""
         x = block.astype(np.float64)
         if self._origin is None:
             self._origin = x[0].copy()
-        self.volume_mean[first : first + x.shape[0]] = x.mean(axis=1)
         x -= self._origin
         self._sum += x.sum(axis=0)
         self._sum_sq += np.einsum("tv,tv->v", x, x)

@@ -138,6 +138,10 @@ class ExportActions(QObject):
             self.install_view_menu(view)
         window.controller.comparison_ready.connect(self._on_comparison_ready)
         window.controller.error_occurred.connect(self._on_error)
+        # the menu exports wait for the deferred QC and the statistics, so the export
+        # (run on the GUI thread) never has to compute them there
+        window.review.stats_controller.analysis_finished.connect(self._on_analysis_finished)
+        window.controller.busy_changed.connect(self._on_busy_changed)
         self._enable(False)
 
     # ------------------------------------------------------------------ helpers
@@ -168,8 +172,17 @@ class ExportActions(QObject):
             QApplication.restoreOverrideCursor()
         return None
 
+    def _on_analysis_finished(self, comparison) -> None:
+        self._enable(comparison is self.window.comparison)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        # while a patient opens nothing is exported; if the opening fails, the patient
+        # still shown can be exported again once its analysis had finished
+        stats = self.window.review.stats_controller
+        self._enable(not busy and self.window.comparison is not None
+                     and stats.comparison is self.window.comparison and stats.stats is not None)
+
     def _on_comparison_ready(self, _comparison) -> None:
-        self._enable(True)
         view, self._pending_view = self._pending_view, None
         if view is not None:
             self.apply_view(view)

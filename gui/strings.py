@@ -22,9 +22,9 @@ QCFC_HINT = ("Motion inflates short-range connectivity: a distance dependence of
              "with a motion difference suggests part of the change is motion.")
 STATS_EMPTY = "Statistics appear here once a patient is open."
 STATS_EDGE_HINT = ("Z = Δz / SE; the SE accounts for each session's autocorrelation and for "
-                   "the filtering and confound regression applied (xDF-type variance of the "
-                   "denoised series); q = Benjamini–Hochberg across all edges. Click a row to "
-                   "show the edge.")
+                   "the filtering, confound regression and scrubbing applied (Bartlett variance "
+                   "through the app's own denoising); q = Benjamini–Hochberg across all edges. "
+                   "Click a row to show the edge.")
 STATS_NETWORK_HINT = ("Network blocks (mean Fisher z within/between networks) are more "
                       "reliable than single edges for one patient.")
 MOTION_BANNER = "⚠ Motion differs between sessions: {warning}"

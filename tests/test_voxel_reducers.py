@@ -24,15 +24,18 @@ def image(tmp_path, request):
     return nib.load(path), mask, affine
 
 
+def _two_roi_atlas(labels, affine, values) -> Atlas:
+    return Atlas(name="test", title="test", kind="labels", roi_names=("a", "b"),
+                 networks=("N", "M"), coords_mm=np.zeros((2, 3)),
+                 labels_img=nib.Nifti1Image(labels, affine), label_values=tuple(values),
+                 radius_mm=None, citation="", licence="")
+
+
 def test_streamed_moments_and_roi_means_equal_the_array_ones(image):
     img, mask, affine = image
     labels = np.zeros(mask.shape, dtype=np.int16)
     labels[1:4, 2:7, 1:5], labels[4:6, 2:7, 1:5] = 1, 2
-    atlas = Atlas(name="test", title="test", kind="labels", roi_names=("a", "b"),
-                  networks=("N", "N"), coords_mm=np.zeros((2, 3)),
-                  labels_img=nib.Nifti1Image(labels, affine), label_values=(1, 2),
-                  radius_mm=None, citation="", licence="")
-    weights = roi_weights(atlas, mask, affine)
+    weights = roi_weights(_two_roi_atlas(labels, affine, (1, 2)), mask, affine)
     t = img.shape[3]
     moments = VoxelMoments(int(mask.sum()), t)
     rois, finite = RoiAverager([weights, weights], t), FiniteCheck()
@@ -41,7 +44,7 @@ def test_streamed_moments_and_roi_means_equal_the_array_ones(image):
     got = moments.result()
     for key in ("mean", "sd", "ar1", "diff_sq"):
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-6, atol=1e-9, err_msg=key)
-    np.testing.assert_allclose(moments.volume_mean, voxels.astype(np.float64).mean(axis=0))
+    np.testing.assert_allclose(rois.volume_mean, voxels.astype(np.float64).mean(axis=0))
     for signals in rois.signals:
         np.testing.assert_allclose(signals, weights.average(voxels), rtol=1e-12)
     assert finite.n_bad == 0
@@ -64,11 +67,7 @@ def test_roi_signals_while_reading_equal_average_of_voxels(image):
     img, mask, affine = image
     labels = np.zeros(mask.shape, dtype=np.int16)
     labels[1:6, 2:5, 1:5], labels[1:6, 5:7, 1:5] = 3, 7
-    atlas = Atlas(name="t", title="t", kind="labels", roi_names=("a", "b"),
-                  networks=("N", "M"), coords_mm=np.zeros((2, 3)),
-                  labels_img=nib.Nifti1Image(labels, affine), label_values=(3, 7),
-                  radius_mm=None, citation="", licence="")
-    weights = roi_weights(atlas, mask, affine)
+    weights = roi_weights(_two_roi_atlas(labels, affine, (3, 7)), mask, affine)
     voxels = masked_voxels(img, mask)
     expected = weights.average(np.ascontiguousarray(voxels))  # the voxel-major route
     np.testing.assert_allclose(roi_signals(img, mask, [weights])[0], expected, rtol=1e-12)

@@ -103,8 +103,8 @@ def decompress_reference(paths) -> tuple[float, str]:
 def bench_extraction(paths) -> None:
     from nilearn.maskers import NiftiLabelsMasker, NiftiSpheresMasker
 
-    from core.atlases import load_atlas
-    from core.extract import brain_mask_for, roi_weights
+    from core.atlas.atlases import load_atlas
+    from core.signal.extract import brain_mask_for, roi_weights
 
     print("ROI extraction of both sessions from in-memory images (s)", flush=True)
     images = [nib.Nifti1Image(np.asarray(nib.load(p).dataobj), nib.load(p).affine)
@@ -134,7 +134,7 @@ def bench_extraction(paths) -> None:
 
 
 def _extract_ours(images, mask, weights):
-    from core.extract import roi_signals
+    from core.signal.extract import roi_signals
 
     return [roi_signals(img, mask, [weights])[0] for img in images]
 
@@ -153,10 +153,10 @@ def bench_open(paths) -> None:
         "from core.warmup import HEAVY_MODULES\n"
         "import importlib\n"
         "for m in HEAVY_MODULES: importlib.import_module(m)\n"
-        "from core.templates import preload_templates; preload_templates()\n"
-        "from core.inputs import open_nifti_pair\n"
+        "from core.atlas.templates import preload_templates; preload_templates()\n"
+        "from core.io.inputs import open_nifti_pair\n"
         "from core.pipeline import run_comparison\n"
-        "from core.maps import roi_map\n"
+        "from core.maps.display import roi_map\n"
         "from core.settings import AnalysisSettings, DenoiseSettings\n"
         "imports = time.perf_counter() - t0\n"
         "def peak_mb():\n"
@@ -201,7 +201,7 @@ def bench_open_window(paths, floor: float, library: str) -> None:
         "import importlib\n"
         "from core.warmup import HEAVY_MODULES\n"
         "for m in HEAVY_MODULES: importlib.import_module(m)\n"
-        "from core.templates import preload_templates; preload_templates()\n"
+        "from core.atlas.templates import preload_templates; preload_templates()\n"
         "shown, stats = [], []\n"
         "w.controller.comparison_ready.connect(lambda c: shown.append(c))\n"
         "w.review.stats_controller.stats_ready.connect(lambda s: stats.append(s))\n"
@@ -247,7 +247,7 @@ def _window_script(body: str) -> str:
 
 def _masked_mb(paths) -> float:
     """Size of both sessions' brain voxels as float32 arrays, in MB."""
-    from core.extract import brain_mask_for
+    from core.signal.extract import brain_mask_for
 
     img = nib.load(paths[0])
     return 2 * int(brain_mask_for(img).sum()) * img.shape[3] * 4 / 2**20

@@ -6,7 +6,7 @@ Run from the project root::
 
 Opens the demo patient (or ``--pair PRE POST``), waits for the voxel preparation, then
 for each clinical preset seed calls ``SeedController.request_seed`` (no cursor move)
-and times: the core part (``core.seedmaps.seed_maps``), the worker (core + display
+and times: the core part (``core.maps.seedmaps.seed_maps``), the worker (core + display
 volumes), ``SliceGrid.set_data`` and a forced repaint of the panes. Optionally saves a
 screenshot (``--screenshot FILE``).
 """
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from core.seeds import load_clinical_seeds
+    from core.maps.seeds import load_clinical_seeds
     from gui.main_window import MainWindow
 
     window = MainWindow()

@@ -9,7 +9,7 @@ What it measures
 ----------------
 1. Seed update: two synthetic sessions on nilearn's 2 mm MNI152 brain-mask grid
    (~230k voxels) × 300 volumes of random float32 data are prepared (standardised)
-   once; then ``core.seedmaps.seed_maps`` (sphere look-up, both sessions' seed
+   once; then ``core.maps.seedmaps.seed_maps`` (sphere look-up, both sessions' seed
    maps and Δ) is timed over random clicks inside the brain: median and p95 in ms.
    The same with the three maps scattered back into 3D volumes (``to_volume``),
    which is what a view needs.
@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.seedmaps import PreparedSession, prepare_from_array, seed_maps, to_volume
+from core.maps.seedmaps import PreparedSession, prepare_from_array, seed_maps, to_volume
 
 
 def _synthetic_session(mask, affine, n_time, rng, label):
@@ -114,8 +114,8 @@ def bench_gbc() -> None:
     from nilearn.datasets import load_mni152_brain_mask
 
     from core.demo import open_demo_patient
-    from core.gbc import gbc_map, gbc_maps
-    from core.seedmaps import prepare_patient
+    from core.maps.gbc import gbc_map, gbc_maps
+    from core.maps.seedmaps import prepare_patient
 
     inputs = open_demo_patient()
     t = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Calibration and sensitivity of the single-patient statistics (core.stats).
+"""Calibration and sensitivity of the single-patient statistics (core.stats.inference).
 
 Null simulations: pre and post from the same generative process (fixed true
 ROI correlation from a 5-factor model, AR(1) φ per ROI drawn in 0.3–0.6, TR 2 s,
@@ -10,8 +10,8 @@ equal lengths), in two settings:
   signals and are regressed out, then detrending and the 0.01–0.1 Hz
   Butterworth band-pass.
 
-Each row runs the shipped code (:func:`core.stats.edge_table` and
-:func:`core.stats.network_stats_table` on a :class:`core.results.Comparison`)
+Each row runs the shipped code (:func:`core.stats.inference.edge_table` and
+:func:`core.stats.inference.network_stats_table` on a :class:`core.results.Comparison`)
 and prints, for the naive white-noise variance, xDF on the cleaned series and
 our denoising-model variance (the default): the per-edge false-positive rate
 at α = 0.05, the fraction of repetitions with any FDR-5% edge, and the network
@@ -32,10 +32,10 @@ from scipy.signal import lfilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.connectivity import fisher_z
-from core.denoise import clean_signals, cleaning_operator
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings, DenoiseSettings
+from core.signal.connectivity import fisher_z
+from core.signal.denoise import clean_signals, cleaning_operator
 from core.stats import edge_table, network_stats_table
 
 ALPHA = 0.05

@@ -97,7 +97,7 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
 
 
 def _open_inputs(args: argparse.Namespace):
-    from core import inputs as sources
+    from core.io import inputs as sources
 
     chosen = [name for name, given in (
         ("--pre/--post", args.pre or args.post), ("--fmriprep", args.fmriprep),
@@ -133,7 +133,7 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def _list_atlases() -> int:
-    from core.atlases import list_atlases
+    from core.atlas.atlases import list_atlases
 
     for info in list_atlases():
         print(f"{info.name}\t{info.kind}\t{info.n_rois}\t{info.title}")
@@ -144,8 +144,8 @@ PdfWriter = Callable[..., dict]
 
 
 def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> int:
-    from core.outputs import check_output_dir, write_analysis_outputs
     from core.pipeline import run_comparison
+    from core.report.analysis_files import check_output_dir, write_analysis_outputs
 
     if args.report and pdf_writer is None:
         raise InputError("PDF reports need the Qt interface installed (PyQt6 and pyqtgraph); "
@@ -155,7 +155,7 @@ def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> i
     check_output_dir(args.out, inputs)
     report = None
     if args.report:
-        from core.report_content import check_report_path
+        from core.report.content import check_report_path
 
         report = check_report_path(args.report, inputs)
     comparison = run_comparison(inputs, settings, progress=_progress)
@@ -170,7 +170,7 @@ def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> i
 
 def _write_report(path: Path, comparison, inputs, label: str | None,
                   pdf_writer: PdfWriter) -> None:
-    from core.report_content import build_report_content, write_report_html
+    from core.report.content import build_report_content, write_report_html
 
     content = build_report_content(comparison, inputs, patient_label=label)
     images = pdf_writer(path, content, comparison)

@@ -34,7 +34,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from core.inputs import PatientInputs, open_fmriprep
+from core.io.inputs import PatientInputs, open_fmriprep
 
 __all__ = [
     "DEMO_TR",
@@ -199,8 +199,8 @@ def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
     """
     from nilearn.datasets import load_mni152_brain_mask
 
-    from core.atlases import load_atlas
-    from core.extract import roi_weights
+    from core.atlas.atlases import load_atlas
+    from core.signal.extract import roi_weights
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -234,7 +234,7 @@ def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
         bold, confounds = _session_data(
             session_rng, corr, parcel_of_voxel, network_of_parcel, atlas.n_rois
         )
-        # NIfTI stores voxels in Fortran order; core.extract indexes them that way.
+        # NIfTI stores voxels in Fortran order; core.signal.extract indexes them that way.
         volume = np.zeros((*mask.shape, DEMO_VOLUMES), dtype=np.float32, order="F")
         volume.reshape(-1, DEMO_VOLUMES, order="F")[np.flatnonzero(mask.ravel(order="F"))] = bold
         img = nib.Nifti1Image(volume, affine)

@@ -17,19 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.atlases import load_atlas
-from core.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
-from core.denoise import CleanedSignals, clean_signals, select_confounds
+from core.atlas.atlases import load_atlas
 from core.errors import InputError
-from core.extract import brain_mask_for, masked_voxels, roi_weights
-from core.inputs import PatientInputs
+from core.io.inputs import PatientInputs
+from core.io.timeseries_table import network_from_roi_name
+from core.maps.seeds import clinical_seed_atlas, empty_named_edges, named_edges_from_signals
 from core.results import Comparison, RoiSet, SessionConnectivity
-from core.scan import BoldScan, read_nifti, same_grid
-from core.seeds import clinical_seed_atlas, empty_named_edges, named_edges_from_signals
 from core.settings import AnalysisSettings
-from core.timeseries_table import network_from_roi_name
+from core.signal.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
+from core.signal.denoise import CleanedSignals, clean_signals, resolve_strategy, select_confounds
+from core.signal.extract import masked_voxels, roi_weights
+from core.signal.masking import analysis_mask
 
-__all__ = ["ProgressCallback", "analysis_mask", "resolve_strategy", "run_comparison"]
+__all__ = ["ProgressCallback", "run_comparison"]
 
 log = logging.getLogger(__name__)
 
@@ -40,78 +40,6 @@ SEED_RADIUS_MM = 6.0
 
 def _no_progress(fraction: float, message: str) -> None:
     log.debug("%3.0f%% %s", 100 * fraction, message)
-
-
-def resolve_strategy(inputs: PatientInputs, settings: AnalysisSettings) -> tuple[str, list[str]]:
-    """Return the denoising preset to apply and any warning about the choice.
-
-    Parameters
-    ----------
-    inputs : PatientInputs
-    settings : AnalysisSettings
-
-    Returns
-    -------
-    strategy : str
-    warnings : list of str
-    """
-    requested = settings.denoise.strategy
-    if not inputs.is_image_based:
-        if requested not in (None, "none"):
-            raise InputError(
-                f"expected --strategy none for pre-extracted time series (their confounds "
-                f"are not available), got '{requested}'"
-            )
-        if settings.denoise.gsr:
-            raise InputError("global signal regression needs voxel data, not ROI time series")
-        return "none", []
-    assert inputs.pre_scan is not None and inputs.post_scan is not None
-    have = inputs.pre_scan.confounds is not None and inputs.post_scan.confounds is not None
-    if requested is None:
-        if have:
-            return "simple", []
-        return "none", ["no confounds tables: only detrending and filtering were applied "
-                        "(strategy 'none'); motion is not regressed out"]
-    return requested, []
-
-
-def analysis_mask(inputs: PatientInputs) -> np.ndarray:
-    """Brain mask shared by both sessions.
-
-    The intersection of the sessions' own brain masks when both are given,
-    else nilearn's MNI152 brain mask on the data grid.
-
-    Parameters
-    ----------
-    inputs : PatientInputs
-        Image-based inputs.
-
-    Returns
-    -------
-    ndarray of bool
-    """
-    pre, post = inputs.pre_scan, inputs.post_scan
-    assert pre is not None and post is not None
-    if pre.mask is not None and post.mask is not None:
-        masks = [_mask_on_grid(m, pre) for m in (pre.mask, post.mask)]
-        mask = masks[0] & masks[1]
-    else:
-        mask = brain_mask_for(pre.img)
-    if not mask.any():
-        raise InputError("expected a brain mask overlapping the images, found an empty mask")
-    return mask
-
-
-def _mask_on_grid(path, scan: BoldScan) -> np.ndarray:
-    from nilearn.image import resample_to_img
-
-    img = read_nifti(path)
-    if len(img.shape) != 3:
-        raise InputError(f"expected a 3D brain mask, found shape {img.shape}", path)
-    if not same_grid(img, scan.img):
-        img = resample_to_img(img, scan.img, interpolation="nearest",
-                              force_resample=True, copy_header=True)
-    return np.asarray(img.dataobj) > 0
 
 
 def run_comparison(
@@ -125,8 +53,8 @@ def run_comparison(
     Parameters
     ----------
     inputs : PatientInputs
-        From :func:`core.inputs.open_nifti_pair`, :func:`core.inputs.open_fmriprep`,
-        :func:`core.inputs.open_timeseries_pair` or :func:`core.demo.open_demo_patient`.
+        From :func:`core.io.inputs.open_nifti_pair`, :func:`core.io.inputs.open_fmriprep`,
+        :func:`core.io.inputs.open_timeseries_pair` or :func:`core.demo.open_demo_patient`.
     settings : AnalysisSettings, optional
         Defaults to Schaefer 100 with automatic denoising.
     progress : callable, optional
@@ -293,10 +221,10 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     The ROI means and the finiteness check are computed block by block while
     the voxels are read; so are the QC moments unless QC is deferred, in which
     case the voxels are not kept and ``qc`` is a function that computes it by
-    reading them again (:func:`core.qc.streamed_session_qc`).
+    reading them again (:func:`core.qc.session.streamed_session_qc`).
     """
     from core.qc import session_qc, streamed_session_qc
-    from core.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+    from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
 
     finite = FiniteCheck()
     averager = RoiAverager([weights, seed_weights], scan.n_volumes)

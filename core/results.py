@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.atlases import Atlas
-from core.connectivity import network_blocks, roi_strength
+from core.atlas.atlases import Atlas
 from core.settings import AnalysisSettings
+from core.signal.connectivity import network_blocks, roi_strength
 
 __all__ = ["Comparison", "RoiSet", "SessionConnectivity"]
 
@@ -65,9 +65,9 @@ class SessionConnectivity:
         ROI signals with trends and confounds regressed, before filtering and
         scrubbing.
     cleaning_operator : ndarray, shape (n_kept, n_volumes), optional
-        The linear denoising (:func:`core.denoise.cleaning_operator`):
+        The linear denoising (:func:`core.signal.denoise.cleaning_operator`):
         ``timeseries ≈ cleaning_operator @ unfiltered_timeseries``; with it
-        :mod:`core.edge_variance` accounts for the denoising exactly.
+        :mod:`core.stats.edge_variance` accounts for the denoising exactly.
     """
 
     label: str
@@ -108,11 +108,11 @@ class Comparison:
         The atlas (None for pre-extracted tables).
     warnings : list of str
         Everything the clinician should know about how the numbers were made.
-    qc : tuple of core.qc.SessionQC or None
+    qc : tuple of core.qc.session.SessionQC or None
         Quality control of pre and post; None until :meth:`complete_qc` when
         it was deferred (:func:`core.pipeline.run_comparison` with ``defer_qc``).
     named_edges : DataFrame or None
-        The literature's named edges (:func:`core.seeds.named_edges_from_signals`).
+        The literature's named edges (:func:`core.maps.seeds.named_edges_from_signals`).
     pending_qc : callable or None
         Computes the deferred quality control (reads the voxels again, streamed).
     """
@@ -138,7 +138,7 @@ class Comparison:
 
         Returns
         -------
-        tuple of core.qc.SessionQC or None
+        tuple of core.qc.session.SessionQC or None
             None for inputs without QC data.
         """
         with _QC_LOCK:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 __all__ = ["CheckResult", "format_results", "run_self_test", "self_test_passed"]
 
-#: Files that :func:`core.outputs.write_analysis_outputs` must always write.
+#: Files that :func:`core.report.analysis_files.write_analysis_outputs` must always write.
 EXPECTED_OUTPUTS = (
     "connectivity_pre.tsv", "connectivity_post.tsv", "connectivity_delta.tsv",
     "networks.tsv", "rois.tsv", "summary.json",
@@ -115,7 +115,7 @@ def _check_version() -> str:
 
 
 def _check_atlases() -> str:
-    from core.atlases import list_atlases, load_atlas
+    from core.atlas.atlases import list_atlases, load_atlas
 
     counts = []
     for info in list_atlases():
@@ -134,7 +134,7 @@ def _check_templates() -> str:
         load_mni152_template,
     )
 
-    from core.seeds import load_clinical_seeds
+    from core.maps.seeds import load_clinical_seeds
 
     shapes = [load_mni152_template(resolution=2).shape, load_mni152_brain_mask(resolution=2).shape,
               load_mni152_gm_mask(resolution=2).shape]
@@ -168,14 +168,14 @@ def _check_ground_truth(comparison) -> str:
 
 def _check_report(comparison, inputs, out_dir: Path) -> str:
     """Write the Qt-free HTML report (figures are added by the window's PDF export)."""
-    if importlib.util.find_spec("core.report_content") is None:
-        raise _Skip("core.report_content does not exist yet; no report written")
-    import core.report_content as report
+    if importlib.util.find_spec("core.report.content") is None:
+        raise _Skip("core.report.content does not exist yet; no report written")
+    import core.report.content as report
 
     build = getattr(report, "build_report_content", None)
     write = getattr(report, "write_report_html", None)
     if build is None or write is None:
-        raise _Skip("core.report_content has no build_report_content/write_report_html")
+        raise _Skip("core.report.content has no build_report_content/write_report_html")
     out_dir.mkdir(parents=True, exist_ok=True)
     path = Path(write(out_dir / "report.html", build(comparison, inputs)))
     if not path.is_file() or path.stat().st_size == 0:
@@ -206,7 +206,7 @@ def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None,
     list of CheckResult
         Checks ``version``, ``atlases``, ``templates``, ``demo``, ``pipeline``,
         ``ground_truth``, ``outputs``, ``report`` (HTML, skipped while
-        ``core.report_content`` is missing) in this order.
+        ``core.report.content`` is missing) in this order.
     """
     tmp = Path(tmp_dir)
     tmp.mkdir(parents=True, exist_ok=True)
@@ -230,7 +230,7 @@ def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None,
                 f"{c.post.n_kept}/{c.post.n_volumes} volumes kept, strategy {c.strategy}")
 
     def outputs() -> str:
-        from core.outputs import write_analysis_outputs
+        from core.report.analysis_files import write_analysis_outputs
 
         written = write_analysis_outputs(state["comparison"], state["inputs"], tmp / "outputs")
         names = {p.name for p in written}

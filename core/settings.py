@@ -60,7 +60,7 @@ class AnalysisSettings:
     Parameters
     ----------
     atlas : str, default="schaefer100"
-        Registry name (see :func:`core.atlases.list_atlases`) or a label image path.
+        Registry name (see :func:`core.atlas.atlases.list_atlases`) or a label image path.
     labels_table : str or None
         Label table (``index``, ``name``, optional ``network``) for a user atlas.
     denoise : DenoiseSettings

@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 HEAVY_MODULES = (
     "scipy.signal", "scipy.sparse", "scipy.spatial", "pandas", "nilearn.signal",
     "nilearn.image", "nilearn.datasets", "nilearn.connectome",
-    "nilearn.interfaces.fmriprep", "core.pipeline", "core.qc", "core.stats",
-    "core.seedmaps",
+    "nilearn.interfaces.fmriprep", "core.pipeline", "core.qc.session", "core.stats.inference",
+    "core.maps.seedmaps",
 )
 
 
@@ -38,7 +38,7 @@ def warm_up_in_background() -> threading.Thread:
                 importlib.import_module(name)
             except ImportError:  # pragma: no cover - reported when actually needed
                 log.warning("could not pre-import %s", name)
-        from core.templates import preload_templates
+        from core.atlas.templates import preload_templates
 
         preload_templates()
         log.info("scientific modules ready in %.2f s", time.perf_counter() - start)

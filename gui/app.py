@@ -246,7 +246,7 @@ def _self_test_pdf(state: dict, out_dir: Path):
     if importlib.util.find_spec("gui.report_pdf") is None:
         return CheckResult("pdf", "skip", "gui.report_pdf does not exist yet; no PDF written")
     try:
-        from core.report_content import build_report_content
+        from core.report.content import build_report_content
         from gui.report_pdf import write_pdf
 
         out_dir.mkdir(parents=True, exist_ok=True)

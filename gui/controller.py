@@ -79,17 +79,17 @@ class SessionController(QObject):
         self._start(open_demo_patient)
 
     def open_fmriprep(self, path: str | Path) -> None:
-        from core.inputs import open_fmriprep
+        from core.io.inputs import open_fmriprep
 
         self._start(lambda: open_fmriprep(path))
 
     def open_nifti_pair(self, pre: str | Path, post: str | Path) -> None:
-        from core.inputs import open_nifti_pair
+        from core.io.inputs import open_nifti_pair
 
         self._start(lambda: open_nifti_pair(pre, post))
 
     def open_timeseries(self, pre: str | Path, post: str | Path) -> None:
-        from core.inputs import open_timeseries_pair
+        from core.io.inputs import open_timeseries_pair
 
         self._start(lambda: open_timeseries_pair(pre, post))
 
@@ -118,7 +118,7 @@ class SessionController(QObject):
 
     def region_at(self, xyz_mm) -> tuple[str, str] | None:
         """Atlas region (name, network) of the current comparison at an MNI point."""
-        from core.maps import region_at
+        from core.maps.display import region_at
 
         if self.comparison is None or self.comparison.atlas is None:
             return None
@@ -200,7 +200,7 @@ def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable)
     progress(1.0, "Painting brain maps")
     maps = None
     if comparison.atlas is not None:
-        from core.maps import display_template, roi_map
+        from core.maps.display import display_template, roi_map
 
         template = display_template()
         pre = roi_map(comparison, comparison.pre.strength)

@@ -11,8 +11,6 @@ nothing is overwritten without asking.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from core.errors import InputError
+from core.io.files import atomic_path
 from gui.view_state import apply_view, view_state
 
 __all__ = ["ExportActions", "export_view"]
@@ -51,9 +50,8 @@ def export_view(widget, path: str | Path, scale: float = 2.0) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise InputError("expected a .png or .svg file name", path)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_path(path, suffix) as temporary:
+        temp = str(temporary)
         if suffix == ".png":
             exporter = exporters.ImageExporter(widget.scene())
             exporter.parameters()["width"] = max(int(widget.width() * scale), 400)
@@ -65,10 +63,6 @@ def export_view(widget, path: str | Path, scale: float = 2.0) -> Path:
             except ValueError:  # pyqtgraph 0.14 cannot parse some Qt 6 SVG paths
                 log.info("pyqtgraph's SVG exporter failed; drawing the SVG with QtSvg")
                 _qt_svg(widget, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -213,7 +207,7 @@ class ExportActions(QObject):
             self.exported.emit(str(written))
 
     def _write_report(self, path, label: str) -> Path:
-        from core.report_content import (
+        from core.report.content import (
             build_report_content,
             check_report_path,
             write_report_html,
@@ -248,7 +242,7 @@ class ExportActions(QObject):
 
     def export_tables(self, folder: str | Path | None = None, overwrite: bool = False) -> None:
         """Write the matrices and tables (TSV with ROI names) and summary.json to a folder."""
-        from core.outputs import check_output_dir, write_analysis_outputs
+        from core.report.analysis_files import check_output_dir, write_analysis_outputs
 
         if not self._ready():
             return
@@ -272,7 +266,7 @@ class ExportActions(QObject):
 
     def map_volumes(self) -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
         """Return the maps to export: ``{file stem: (volume, affine, description)}``."""
-        from core.maps import display_template, roi_map
+        from core.maps.display import display_template, roi_map
 
         w = self.window
         c = w.comparison
@@ -295,8 +289,8 @@ class ExportActions(QObject):
 
     def export_maps(self, folder: str | Path | None = None, overwrite: bool = False) -> None:
         """Write strength, current (seed/GBC) and tSNR maps as NIfTI (MNI) into a folder."""
-        from core.map_export import save_map
-        from core.outputs import check_output_dir
+        from core.maps.export import save_map
+        from core.report.analysis_files import check_output_dir
 
         if not self._ready():
             return
@@ -355,7 +349,7 @@ class ExportActions(QObject):
 
     def save_review(self, path: str | Path | None = None, overwrite: bool = False) -> None:
         """Save the review (inputs + SHA-256, parameters, view) as a JSON file."""
-        from core.review_file import make_review, save_review
+        from core.io.review_file import make_review, save_review
 
         if not self._ready():
             return
@@ -375,7 +369,7 @@ class ExportActions(QObject):
 
     def open_review(self, path: str | Path | None = None) -> None:
         """Open a saved review: check its inputs, recompute, then restore the view."""
-        from core.review_file import load_review, open_review_inputs
+        from core.io.review_file import load_review, open_review_inputs
 
         w = self.window
         if path is None:

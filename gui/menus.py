@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 
-from core.atlases import DEFAULT_ATLAS, list_atlases
+from core.atlas.atlases import DEFAULT_ATLAS, list_atlases
 from core.settings import STRATEGIES, AnalysisSettings, DenoiseSettings
 from gui import strings
 

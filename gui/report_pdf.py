@@ -1,6 +1,6 @@
 """The PDF report, drawn with Qt itself (QTextDocument on a QPdfWriter), and its figures.
 
-The text is the HTML of :func:`core.report_content.report_html`, so the PDF and
+The text is the HTML of :func:`core.report.content.report_html`, so the PDF and
 the HTML version show the same content.  Figures (Pre | Post | Δ matrices and
 slices of the current map) are drawn offscreen by the window's own view
 classes and exported with pyqtgraph's ImageExporter.  The PDF has at most two
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,8 @@ from PyQt6.QtGui import (
     QTextDocument,
 )
 
-from core.report_content import ReportContent, report_html
+from core.io.files import atomic_path
+from core.report.content import ReportContent, report_html
 
 __all__ = ["ensure_app", "render_matrices_png", "render_report_images", "render_slices_png",
            "write_pdf"]
@@ -196,7 +196,7 @@ def render_report_images(comparison, slice_data=None, cursor_mm=None, style=None
 
 def strength_slice_data(comparison):
     """SliceData of the ROI strength map (what the window shows first)."""
-    from core.maps import display_template, roi_map
+    from core.maps.display import display_template, roi_map
     from gui.display_data import SliceData
     from gui.strings import STRENGTH_MAP
 
@@ -250,14 +250,8 @@ def write_pdf(path: str | Path, content: ReportContent, comparison=None,
     path = Path(path)
     if images is None:
         images = render_report_images(comparison, **figure_options) if comparison else {}
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
-        _paint_pdf(temp, content, images)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        _paint_pdf(str(temporary), content, images)
     return images
 
 

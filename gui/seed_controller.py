@@ -1,6 +1,6 @@
 """SeedController: prepared voxel data, live seed maps and GBC maps, run off the GUI thread.
 
-The controller owns one patient's prepared sessions (:func:`core.seedmaps.prepare_patient`),
+The controller owns one patient's prepared sessions (:func:`core.maps.seedmaps.prepare_patient`),
 turns seed requests into Pre | Post | Δ seed maps (latest position wins: while one seed
 map is computed, newer requests replace each other and only the last is computed next),
 runs global brain connectivity (GBC) as a cancellable job, and exports the current map.
@@ -223,7 +223,7 @@ class SeedController(QObject):
 
         Parameters
         ----------
-        inputs : core.inputs.PatientInputs
+        inputs : core.io.inputs.PatientInputs
         settings : core.settings.AnalysisSettings
             The comparison's settings (same denoising as the ROI path).
         template, affine : optional
@@ -398,8 +398,8 @@ class SeedController(QObject):
         InputError
             Nothing to export, or the folder is (inside) one of the patient's input folders.
         """
-        from core.map_export import save_map
-        from core.outputs import check_output_dir
+        from core.maps.export import save_map
+        from core.report.analysis_files import check_output_dir
 
         if self.current is None or self.prepared is None:
             raise InputError("there is no seed or GBC map to export yet")
@@ -416,11 +416,11 @@ class SeedController(QObject):
 # ---------------------------------------------------------------------- worker functions
 def _prepare_work(inputs, settings, template, affine, progress):
     """Worker thread: prepare both sessions and the display look-up. No Qt objects."""
-    from core.seedmaps import prepare_patient
+    from core.maps.seedmaps import prepare_patient
 
     pre, post = prepare_patient(inputs, settings, progress)
     if template is None:
-        from core.maps import display_template
+        from core.maps.display import display_template
 
         img = display_template()
         template, affine = img.get_fdata(dtype="float32"), img.affine
@@ -435,7 +435,7 @@ def seed_title(xyz_mm, radius_mm: float) -> str:
 
 def _seed_work(prepared, display: DisplayGrid, xyz, radius_mm: float):
     """Worker thread: seed maps of both sessions, placed on the display grid."""
-    from core.seedmaps import seed_maps
+    from core.maps.seedmaps import seed_maps
 
     start = time.perf_counter()
     z_pre, z_post, delta = seed_maps(prepared[0], prepared[1], xyz, radius_mm)
@@ -447,7 +447,7 @@ def _seed_work(prepared, display: DisplayGrid, xyz, radius_mm: float):
 
 def _gbc_work(prepared, display: DisplayGrid, gsr: bool, stride: int, progress):
     """Worker thread: GBC of both sessions (blockwise), placed on the display grid."""
-    from core.gbc import gbc_maps
+    from core.maps.gbc import gbc_maps
 
     pre, post, delta = gbc_maps(prepared[0], prepared[1], gsr=gsr, stride=stride,
                                 progress=progress)

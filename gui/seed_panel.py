@@ -167,7 +167,7 @@ class SeedPanel(QWidget):
         layout.addStretch(1)
 
     def _fill_presets(self) -> None:
-        from core.seeds import load_clinical_seeds
+        from core.maps.seeds import load_clinical_seeds
 
         self.presets = load_clinical_seeds()
         for seed in self.presets:

@@ -27,18 +27,18 @@ class ReviewStats:
     Attributes
     ----------
     edges : DataFrame
-        :func:`core.stats.edge_table` plus ``index_a, index_b`` (ROI indices).
+        :func:`core.stats.inference.edge_table` plus ``index_a, index_b`` (ROI indices).
     networks : DataFrame
-        :func:`core.stats.network_stats_table`.
-    qc_pre, qc_post : core.qc.SessionQC or None
+        :func:`core.stats.inference.network_stats_table`.
+    qc_pre, qc_post : core.qc.session.SessionQC or None
     qc_table : DataFrame or None
-        :func:`core.qc.qc_table` (with the QC-FC rows).
-    qcfc : core.qc.QcFc or None
+        :func:`core.qc.session.qc_table` (with the QC-FC rows).
+    qcfc : core.qc.session.QcFc or None
     distance, delta_z : ndarray
         Inter-ROI distance (mm) and Δz of up to ``QCFC_MAX_POINTS`` edges (empty
         without ROI coordinates).
     motion_warning : str
-        :func:`core.qc.motion_warning` ("" when the sessions agree or lack QC).
+        :func:`core.qc.session.motion_warning` ("" when the sessions agree or lack QC).
     """
 
     edges: pd.DataFrame
@@ -101,7 +101,7 @@ class StatsController(QObject):
     stats_ready(object)
         A :class:`ReviewStats`.
     bootstrap_ready(object)
-        The :func:`core.bootstrap.bootstrap_network_ci` table.
+        The :func:`core.stats.bootstrap.bootstrap_network_ci` table.
     bootstrap_progress(int, str)
         Percent done and message.
     bootstrap_busy_changed(bool)
@@ -155,7 +155,7 @@ class StatsController(QObject):
         """Bootstrap CIs of the network-level Δz of the current comparison."""
         if self.comparison is None or self.bootstrap_running:
             return
-        from core.bootstrap import bootstrap_network_ci
+        from core.stats.bootstrap import bootstrap_network_ci
 
         cancel = [False]
         self._boot_cancel = cancel

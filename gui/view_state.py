@@ -1,7 +1,7 @@
 """The view state a saved review records and restores: cursor, seed, display settings.
 
 Plain functions over a MainWindow; the values are JSON-ready so
-:mod:`core.review_file` can store them.
+:mod:`core.io.review_file` can store them.
 """
 
 from __future__ import annotations

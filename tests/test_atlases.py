@@ -1,4 +1,4 @@
-"""Tests for core.atlases and core.resources (offline atlas registry)."""
+"""Tests for core.atlas.atlases and core.resources (offline atlas registry)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from core import atlases
-from core.atlases import DEFAULT_ATLAS, MNI_BOX_MM, Atlas, list_atlases, load_atlas
+from core.atlas import atlases
+from core.atlas.atlases import DEFAULT_ATLAS, MNI_BOX_MM, Atlas, list_atlases, load_atlas
 from core.errors import AtlasError
 from core.resources import resource_path
 
@@ -98,7 +98,7 @@ def test_resource_path_rejects_escaping_paths():
 
 def test_import_is_light():
     code = (
-        "import sys, core.atlases; "
+        "import sys, core.atlas.atlases; "
         "print(sorted(m for m in ('nilearn', 'nibabel', 'scipy', 'pandas') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from core.bootstrap import bootstrap_block_deltas, politis_white_block_length
 from core.errors import AnalysisCancelled
 from core.stats import network_block_weights
+from core.stats.bootstrap import bootstrap_block_deltas, politis_white_block_length
 
 N = 12
 NETS = ["A"] * 6 + ["B"] * 6
@@ -72,9 +72,9 @@ def test_bootstrap_is_seeded_and_stops_on_cancel():
 
 
 def test_bootstrap_network_ci_on_demo(demo_root):
-    from core.bootstrap import bootstrap_network_ci
     from core.demo import open_demo_patient
     from core.pipeline import run_comparison
+    from core.stats.bootstrap import bootstrap_network_ci
 
     comparison = run_comparison(open_demo_patient())
     table = bootstrap_network_ci(comparison, n_boot=200, seed=0)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.fmriprep import discover_fmriprep, select_pre_post
+from core.io.fmriprep import discover_fmriprep, select_pre_post
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONAL = Path(nib.__file__).parent / "tests" / "data" / "functional.nii"
@@ -80,7 +80,7 @@ def test_plain_pearson_with_no_denoising(tmp_path, demo_root):
     """--strategy none --no-filter gives Fisher-z of plain Pearson r of ROI means."""
     from nilearn.maskers import NiftiLabelsMasker
 
-    from core.atlases import load_atlas
+    from core.atlas.atlases import load_atlas
 
     pre_run, post_run = select_pre_post(discover_fmriprep(demo_root))
     out = tmp_path / "plain"
@@ -178,9 +178,9 @@ def test_main_py_runs_the_cli_as_a_subprocess(tmp_path):
 
 def test_named_edges_tsv_equals_the_voxel_route(demo_output, demo_root):
     """named_edges.tsv (ROI path) equals named edges from prepared voxel data (seed path)."""
-    from core.inputs import open_fmriprep
-    from core.seedmaps import prepare_patient
-    from core.seeds import named_edges
+    from core.io.inputs import open_fmriprep
+    from core.maps.seedmaps import prepare_patient
+    from core.maps.seeds import named_edges
     from core.settings import AnalysisSettings
 
     table = pd.read_csv(demo_output / "named_edges.tsv", sep="\t")

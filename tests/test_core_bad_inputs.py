@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.denoise import clean_signals, select_confounds
 from core.errors import ConfoundsError, InputError, InputFileError, TimeseriesTableError
-from core.inputs import open_nifti_pair, open_timeseries_pair
+from core.io.inputs import open_nifti_pair, open_timeseries_pair
+from core.io.scan import check_mni_space, load_bold, read_nifti
+from core.io.timeseries_table import read_timeseries_table
 from core.pipeline import run_comparison
-from core.scan import check_mni_space, load_bold, read_nifti
 from core.settings import AnalysisSettings, DenoiseSettings
-from core.timeseries_table import read_timeseries_table
+from core.signal.denoise import clean_signals, select_confounds
 
 # ---------------------------------------------------------------------------
 # helpers

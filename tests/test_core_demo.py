@@ -13,7 +13,7 @@ from core.demo import (
     generate_demo_patient,
     open_demo_patient,
 )
-from core.fmriprep import discover_fmriprep
+from core.io.fmriprep import discover_fmriprep
 from core.pipeline import run_comparison
 from core.settings import AnalysisSettings, DenoiseSettings
 

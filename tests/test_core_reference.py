@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from nilearn.maskers import NiftiLabelsMasker, NiftiSpheresMasker
 
-from core.atlases import load_atlas
-from core.connectivity import fisher_z, network_blocks, roi_strength
-from core.inputs import open_fmriprep
-from core.pipeline import analysis_mask, run_comparison
+from core.atlas.atlases import load_atlas
+from core.io.inputs import open_fmriprep
+from core.pipeline import run_comparison
 from core.settings import AnalysisSettings, DenoiseSettings
+from core.signal.connectivity import fisher_z, network_blocks, roi_strength
+from core.signal.masking import analysis_mask
 
 TOL = 1e-5
 

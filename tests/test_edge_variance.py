@@ -1,15 +1,15 @@
-"""The denoising-model variance of correlations (core.edge_variance)."""
+"""The denoising-model variance of correlations (core.stats.edge_variance)."""
 
 import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from core.connectivity import fisher_z
-from core.denoise import clean_signals, cleaning_operator
-from core.edge_variance import _lag_traces, model_edge_variance
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings, DenoiseSettings
+from core.signal.connectivity import fisher_z
+from core.signal.denoise import clean_signals, cleaning_operator
 from core.stats import edge_table, network_stats_table
+from core.stats.edge_variance import _lag_traces, model_edge_variance
 
 TR = 2.0
 

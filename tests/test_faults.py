@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
-from core.scan import load_bold, read_nifti
-from core.timeseries_table import read_timeseries_table
+from core.io.scan import load_bold, read_nifti
+from core.io.timeseries_table import read_timeseries_table
 
 MNI_AFFINE = np.array([[-4.0, 0, 0, 90], [0, 4, 0, -126], [0, 0, 4, -72], [0, 0, 0, 1]])
 
@@ -140,7 +140,7 @@ _JSON_VALUES = st.recursive(
 def test_fuzzed_saved_reviews_give_only_clean_errors(tmp_path, document, raw, as_json):
     import json
 
-    from core.review_file import load_review
+    from core.io.review_file import load_review
 
     path = tmp_path / "fuzz.review.json"
     if as_json:

@@ -1,4 +1,4 @@
-"""Tests for core.fmriprep: discovery of fMRIPrep outputs and pre/post selection."""
+"""Tests for core.io.fmriprep: discovery of fMRIPrep outputs and pre/post selection."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import FmriprepLayoutError
-from core.fmriprep import (
+from core.io.fmriprep import (
     MNI_SPACES,
     FmriprepDataset,
     FmriprepRun,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core.errors import AnalysisCancelled
-from core.gbc import gbc_map, gbc_maps
-from core.seedmaps import R_MAX, prepare_from_array
+from core.maps.gbc import gbc_map, gbc_maps
+from core.maps.seedmaps import R_MAX, prepare_from_array
 
 AFFINE = np.diag([3.0, 3.0, 3.0, 1.0])
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt, QThreadPool
 
-from core.seedmaps import seed_maps, to_volume
-from core.seeds import load_clinical_seeds
+from core.maps.seedmaps import seed_maps, to_volume
+from core.maps.seeds import load_clinical_seeds
 from gui import strings
 from gui.main_window import MainWindow
 

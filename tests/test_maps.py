@@ -1,4 +1,4 @@
-"""Tests for core.maps: ROI values on the display grid and region look-up."""
+"""Tests for core.maps.display: ROI values on the display grid and region look-up."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from nibabel.affines import apply_affine
 from scipy import ndimage
 
-from core.atlases import load_atlas
-from core.maps import display_template, mm_to_voxel, region_at, roi_map
+from core.atlas.atlases import load_atlas
+from core.maps.display import display_template, mm_to_voxel, region_at, roi_map
 from core.results import RoiSet
 
 

@@ -14,7 +14,8 @@ from core.qc import (
 @pytest.fixture(scope="module")
 def demo(demo_root):
     from core.demo import open_demo_patient
-    from core.pipeline import analysis_mask, run_comparison
+    from core.pipeline import run_comparison
+    from core.signal.masking import analysis_mask
 
     inputs = open_demo_patient()
     return inputs, run_comparison(inputs), analysis_mask(inputs)
@@ -83,7 +84,7 @@ def test_qc_table_and_carpet():
 def test_analysis_outputs_include_stats_and_qc(demo, tmp_path):
     import pandas as pd
 
-    from core.outputs import write_analysis_outputs
+    from core.report.analysis_files import write_analysis_outputs
 
     inputs, comparison, _ = demo
     paths = write_analysis_outputs(comparison, inputs, tmp_path / "out")
@@ -100,8 +101,8 @@ def test_analysis_outputs_include_stats_and_qc(demo, tmp_path):
 
 def test_std_dvars_from_a_voxel_subset_matches_all_voxels(demo):
     """The robust-SD subset (speed) changes standardised DVARS by well under 1 %."""
-    from core.extract import masked_voxels
-    from core.qc import _voxel_moments, dvars
+    from core.qc.voxel_measures import _voxel_moments, dvars
+    from core.signal.extract import masked_voxels
 
     inputs, _, mask = demo
     voxels = masked_voxels(inputs.pre_scan.img, mask)
@@ -113,7 +114,7 @@ def test_std_dvars_from_a_voxel_subset_matches_all_voxels(demo):
 
 def test_deferred_qc_equals_qc_computed_while_reading(demo_root, demo_comparison):
     """The review window defers QC past its first view; the numbers must not change."""
-    from core.inputs import open_fmriprep
+    from core.io.inputs import open_fmriprep
     from core.pipeline import run_comparison
 
     deferred = run_comparison(open_fmriprep(demo_root), demo_comparison.settings, defer_qc=True)

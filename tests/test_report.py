@@ -11,8 +11,8 @@ import pytest
 
 from core.cli import main
 from core.errors import InputError
-from core.outputs import sha256_file
-from core.report_content import (
+from core.io.files import sha256_file
+from core.report.content import (
     build_report_content,
     check_report_path,
     clean_patient_label,
@@ -27,7 +27,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 @pytest.fixture(scope="module")
 def demo(demo_root):
-    from core.inputs import open_fmriprep
+    from core.io.inputs import open_fmriprep
     from core.pipeline import run_comparison
 
     inputs = open_fmriprep(demo_root)

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import core.outputs
+import core.io.files
 from core.errors import InputError
-from core.inputs import open_fmriprep, open_timeseries_pair
-from core.pipeline import run_comparison
-from core.review_file import (
+from core.io.inputs import open_fmriprep, open_timeseries_pair
+from core.io.review_file import (
     REVIEW_VERSION,
     InputChangedError,
     ReviewExistsError,
@@ -24,6 +23,7 @@ from core.review_file import (
     open_review_inputs,
     save_review,
 )
+from core.pipeline import run_comparison
 from core.settings import AnalysisSettings, DenoiseSettings
 
 VIEW = {"cursor_mm": [-6.0, -52.0, 26.0], "colormap": "viridis", "threshold": 25,
@@ -120,7 +120,7 @@ def test_interrupted_write_keeps_the_previous_file(tables, tmp_path, monkeypatch
     def crash(*_args):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(core.outputs.os, "replace", crash)
+    monkeypatch.setattr(core.io.files.os, "replace", crash)
     review.view = {"changed": True}
     with pytest.raises(OSError, match="simulated"):
         save_review(path, review, overwrite=True)

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from core.errors import AnalysisCancelled, InputError
-from core.inputs import open_fmriprep
-from core.map_export import save_map
-from core.pipeline import analysis_mask
-from core.seedmaps import (
+from core.io.inputs import open_fmriprep
+from core.maps.export import save_map
+from core.maps.seedmaps import (
     R_MAX,
     prepare_from_array,
     prepare_session_voxels,
@@ -21,6 +20,7 @@ from core.seedmaps import (
     to_volume,
 )
 from core.settings import DenoiseSettings
+from core.signal.masking import analysis_mask
 
 TOL = 1e-5
 SEED = (-8.0, -56.0, 26.0)  # PCC

@@ -8,10 +8,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from core.inputs import open_fmriprep
-from core.pipeline import analysis_mask
-from core.seedmaps import prepare_session_voxels
-from core.seeds import (
+from core.io.inputs import open_fmriprep
+from core.maps.seedmaps import prepare_session_voxels
+from core.maps.seeds import (
     EDGE_COLUMNS,
     NAMED_EDGES,
     empty_named_edges,
@@ -20,6 +19,7 @@ from core.seeds import (
     seed_by_name,
 )
 from core.settings import DenoiseSettings
+from core.signal.masking import analysis_mask
 
 EXPECTED = {"sgACC", "PCC", "mPFC", "dlPFC_L", "dlPFC_R", "amygdala_L", "amygdala_R",
             "insula_L", "insula_R"}
@@ -45,7 +45,7 @@ def test_presets_are_complete_and_cited():
 def test_seed_in_brain_mask_and_expected_region(seed):
     from nilearn.datasets import load_mni152_brain_mask
 
-    from core.atlases import load_atlas
+    from core.atlas.atlases import load_atlas
 
     assert _value_at(load_mni152_brain_mask(resolution=2), seed.xyz_mm) > 0
     atlas = load_atlas("aal3")

@@ -4,7 +4,7 @@ from scipy.signal import lfilter
 from scipy.stats import false_discovery_control
 
 from core.stats import (
-    _bh,
+    benjamini_hochberg,
     influence_block_variance,
     network_block_weights,
     two_sided_p,
@@ -64,7 +64,7 @@ def test_naive_is_anticonservative_under_strong_autocorrelation():
 
 def test_bh_matches_scipy_and_keeps_nan():
     p = np.array([0.01, 0.2, np.nan, 0.03, 0.5])
-    q = _bh(p)
+    q = benjamini_hochberg(p)
     ok = np.isfinite(p)
     np.testing.assert_allclose(q[ok], false_discovery_control(p[ok]))
     assert np.isnan(q[2])

@@ -4,10 +4,10 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from core.atlases import Atlas
-from core.extract import READ_BLOCK, masked_voxels, roi_weights
-from core.qc import _voxel_moments
-from core.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+from core.atlas.atlases import Atlas
+from core.qc.voxel_measures import _voxel_moments
+from core.signal.extract import READ_BLOCK, masked_voxels, roi_weights
+from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
 
 
 @pytest.fixture(params=[".nii.gz", ".nii"])
@@ -62,7 +62,7 @@ def test_finite_check_counts_bad_voxels():
 
 
 def test_roi_signals_while_reading_equal_average_of_voxels(image):
-    from core.extract import roi_signals
+    from core.signal.extract import roi_signals
 
     img, mask, affine = image
     labels = np.zeros(mask.shape, dtype=np.int16)

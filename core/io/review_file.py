@@ -26,8 +26,8 @@ from typing import Any
 
 from core import __version__
 from core.errors import InputError
-from core.inputs import PatientInputs
-from core.outputs import atomic_write_text, sha256_file
+from core.io.files import atomic_write_text, sha256_file
+from core.io.inputs import PatientInputs
 from core.settings import AnalysisSettings, DenoiseSettings
 
 __all__ = [
@@ -304,7 +304,7 @@ def open_review_inputs(review: Review) -> PatientInputs:
     InputChangedError
         When an input moved, disappeared or changed (the message names the files).
     """
-    from core import inputs as sources
+    from core.io import inputs as sources
 
     problems = check_review_inputs(review)
     if problems:

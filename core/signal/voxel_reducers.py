@@ -1,6 +1,6 @@
 """Reductions computed while a session's voxels are read, one block of volumes at a time.
 
-:func:`core.extract.masked_voxels` hands every reducer consecutive blocks of
+:func:`core.signal.extract.masked_voxels` hands every reducer consecutive blocks of
 volumes (shape ``(n_block_volumes, n_voxels)``, float32, just decompressed and
 still in cache), so ROI averages, the finiteness check and the QC moments cost
 no extra pass over the session's hundreds of megabytes.
@@ -14,7 +14,7 @@ __all__ = ["FiniteCheck", "RoiAverager", "VoxelMoments", "VoxelSampler"]
 
 
 class RoiAverager:
-    """ROI mean signals (float64) of one or more :class:`core.extract.RoiWeights` matrices.
+    """ROI mean signals (float64) of one or more :class:`core.signal.extract.RoiWeights` matrices.
 
     The matrices are stacked so each block of volumes is converted to float64
     once for all of them.
@@ -108,7 +108,7 @@ class VoxelMoments:
         self._previous = x[-1].copy()
 
     def result(self) -> dict[str, np.ndarray]:
-        """``mean``, ``sd`` (ddof 0), ``ar1`` and ``diff_sq`` as :func:`core.qc` computes them."""
+        """``mean``, ``sd`` (ddof 0), ``ar1``, ``diff_sq`` (see :mod:`core.qc.voxel_measures`)."""
         t = self.n_volumes
         assert self._origin is not None and self._previous is not None
         last = self._previous  # the first volume is 0 relative to itself

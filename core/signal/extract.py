@@ -17,7 +17,7 @@ import nibabel as nib
 import numpy as np
 from scipy import sparse
 
-from core.atlases import Atlas
+from core.atlas.atlases import Atlas
 from core.errors import InputError
 
 __all__ = ["RoiWeights", "brain_mask_for", "masked_voxels", "roi_signals", "roi_weights"]
@@ -51,7 +51,7 @@ class RoiWeights:
         """
         if voxels.flags.f_contiguous and not voxels.flags.c_contiguous:
             # volume-major (as masked_voxels returns): reduce blocks of whole volumes
-            from core.voxel_reducers import RoiAverager
+            from core.signal.voxel_reducers import RoiAverager
 
             averager = RoiAverager([self], voxels.shape[1])
             volumes = voxels.T
@@ -77,7 +77,7 @@ def brain_mask_for(img: nib.spatialimages.SpatialImage) -> np.ndarray:
     -------
     ndarray of bool, shape img.shape[:3]
     """
-    from core.templates import template_mask
+    from core.atlas.templates import template_mask
 
     return template_mask("brain", img.shape[:3], img.affine).copy()
 
@@ -97,7 +97,7 @@ def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
     mask : ndarray of bool
         3D mask on the image grid.
     reducers : sequence, optional
-        Objects with ``add(first_volume, block)`` (:mod:`core.voxel_reducers`),
+        Objects with ``add(first_volume, block)`` (:mod:`core.signal.voxel_reducers`),
         called with each block of :data:`READ_BLOCK` consecutive volumes,
         shape ``(n_block, n_voxels)``, while it is still in cache.
     keep : bool, default=True
@@ -147,7 +147,7 @@ def roi_signals(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
         Float64 ROI means, one array per weights, equal to
         ``weights.average(masked_voxels(img, mask))``.
     """
-    from core.voxel_reducers import RoiAverager
+    from core.signal.voxel_reducers import RoiAverager
 
     averager = RoiAverager(list(weights), int(img.shape[3]))
     masked_voxels(img, mask, (averager,), keep=False)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import platform
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,77 +13,11 @@ import pandas as pd
 
 from core import DISCLAIMER, __version__
 from core.errors import InputError
-from core.inputs import PatientInputs
+from core.io.files import atomic_write_text, sha256_file
+from core.io.inputs import PatientInputs
 from core.results import Comparison
 
-__all__ = [
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "check_output_dir",
-    "sha256_file",
-    "software_versions",
-    "write_analysis_outputs",
-]
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write a file so that it appears whole or not at all (temporary file, then rename).
-
-    Parameters
-    ----------
-    path : str or Path
-        Destination; its folder must exist.
-    data : bytes
-
-    Returns
-    -------
-    Path
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write UTF-8 text atomically; see :func:`atomic_write_bytes`.
-
-    Parameters
-    ----------
-    path : str or Path
-    text : str
-
-    Returns
-    -------
-    Path
-    """
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    str
-    """
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["check_output_dir", "software_versions", "summary_dict", "write_analysis_outputs"]
 
 
 def software_versions() -> dict[str, str]:
@@ -151,7 +82,7 @@ def _tsv(frame: pd.DataFrame) -> str:
 
 
 def _partial_z(partial: np.ndarray | None) -> np.ndarray:
-    from core.connectivity import fisher_z
+    from core.signal.connectivity import fisher_z
 
     if partial is None:
         raise ValueError("partial correlation was not computed")
@@ -227,7 +158,7 @@ def write_analysis_outputs(
     from core.stats import edge_table, network_stats_table
 
     out = check_output_dir(out_dir, inputs)
-    from core.seeds import empty_named_edges
+    from core.maps.seeds import empty_named_edges
 
     qc = comparison.complete_qc() or comparison_qc(comparison, inputs)
     edges = comparison.named_edges if comparison.named_edges is not None else (

@@ -1,7 +1,7 @@
 """What the report says, assembled without Qt, and its HTML version.
 
 :func:`build_report_content` gathers everything a report needs from a
-:class:`core.results.Comparison` and its :class:`core.inputs.PatientInputs`;
+:class:`core.results.Comparison` and its :class:`core.io.inputs.PatientInputs`;
 :func:`report_html` lays it out as one HTML page, and
 :func:`write_report_html` writes it atomically with the figures embedded.
 The PDF (``gui.report_pdf``) renders the same HTML with Qt, so both versions
@@ -26,8 +26,9 @@ import pandas as pd
 
 from core import DISCLAIMER
 from core.errors import InputError
-from core.inputs import PatientInputs
-from core.outputs import atomic_write_text, sha256_file, software_versions
+from core.io.files import atomic_write_text, sha256_file
+from core.io.inputs import PatientInputs
+from core.report.analysis_files import software_versions
 from core.results import Comparison
 
 __all__ = [
@@ -196,7 +197,7 @@ def build_report_content(comparison: Comparison, inputs: PatientInputs | None = 
     -------
     ReportContent
     """
-    from core.seeds import empty_named_edges
+    from core.maps.seeds import empty_named_edges
     from core.stats import network_stats_table
 
     qc, warning = _qc_frame(comparison, inputs)

@@ -7,13 +7,12 @@ Refusing to write into input folders is the caller's job.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import InputError
+from core.io.files import atomic_path
 
 __all__ = ["map_to_nifti", "save_map"]
 
@@ -42,7 +41,7 @@ def map_to_nifti(values: np.ndarray, affine: np.ndarray, mask: np.ndarray | None
     """
     import nibabel as nib
 
-    from core.seedmaps import to_volume
+    from core.maps.seedmaps import to_volume
 
     values = np.asarray(values)
     if values.ndim == 1:
@@ -93,12 +92,6 @@ def save_map(path: str | Path, values: np.ndarray, affine: np.ndarray,
         raise InputError("expected a .nii or .nii.gz file name", path)
     img = map_to_nifti(values, affine, mask, description)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        nib.save(img, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix) as temporary:
+        nib.save(img, temporary)
     return path

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.connectivity import R_MAX
 from core.errors import InputError
 from core.resources import resource_path
+from core.signal.connectivity import R_MAX
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from core.seedmaps import PreparedSession
+    from core.maps.seedmaps import PreparedSession
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -176,9 +176,9 @@ def clinical_seed_atlas(radius_mm: float = 6.0):
 
     Returns
     -------
-    core.atlases.Atlas
+    core.atlas.atlases.Atlas
     """
-    from core.atlases import Atlas
+    from core.atlas.atlases import Atlas
 
     seeds = load_clinical_seeds()
     return Atlas(
@@ -258,7 +258,7 @@ def named_edges(
     Parameters
     ----------
     prepared_pre, prepared_post : PreparedSession
-        From :func:`core.seedmaps.prepare_session_voxels` (same mask).
+        From :func:`core.maps.seedmaps.prepare_session_voxels` (same mask).
     radius_mm : float, default=6.0
         Seed sphere radius.
     edges : tuple of NamedEdge, default=NAMED_EDGES

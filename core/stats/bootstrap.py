@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from core.connectivity import R_MAX
 from core.results import Comparison
-from core.stats import network_block_weights, standardise
+from core.signal.connectivity import R_MAX
+from core.stats.blocks import network_block_weights, standardise
 
 __all__ = ["bootstrap_block_deltas", "bootstrap_network_ci", "politis_white_block_length"]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.atlases import Atlas
+from core.atlas.atlases import Atlas
 
 if TYPE_CHECKING:
     import nibabel as nib

@@ -97,7 +97,7 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
     -------
     nibabel.Nifti1Image or nibabel.Nifti2Image
         Only the header is read.  ``.nii`` files are memory-mapped; the voxels
-        of ``.nii.gz`` files are streamed by :func:`core.extract.masked_voxels`.
+        of ``.nii.gz`` files are streamed by :func:`core.signal.extract.masked_voxels`.
 
     Raises
     ------

@@ -1,7 +1,7 @@
 """Seed-to-voxel connectivity maps, computed live from prepared voxel data.
 
 Each session is prepared once (in a worker thread): the brain voxels are
-denoised exactly like the ROI path (:func:`core.denoise.clean_signals`, i.e.
+denoised exactly like the ROI path (:func:`core.signal.denoise.clean_signals`, i.e.
 nilearn ``signal.clean`` with the session's confounds, scrubbing sample mask,
 detrending and band-pass), then every voxel series is centred and scaled to
 unit norm over the kept volumes. A seed map is then one float32
@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.connectivity import R_MAX
 from core.errors import InputError
+from core.signal.connectivity import R_MAX
 
 if TYPE_CHECKING:
-    from core.inputs import PatientInputs
-    from core.scan import BoldScan
+    from core.io.inputs import PatientInputs
+    from core.io.scan import BoldScan
     from core.settings import AnalysisSettings, DenoiseSettings
 
 __all__ = [
@@ -273,9 +273,9 @@ def prepare_session_voxels(
 ) -> PreparedSession:
     """Mask, denoise and standardise one session's voxels.
 
-    Denoising is the ROI path's (:func:`core.denoise.select_confounds` and
-    :func:`core.denoise.clean_signals`) as its linear operator
-    (:func:`core.denoise.cleaning_operator`), applied to chunks of
+    Denoising is the ROI path's (:func:`core.signal.denoise.select_confounds` and
+    :func:`core.signal.denoise.clean_signals`) as its linear operator
+    (:func:`core.signal.denoise.cleaning_operator`), applied to chunks of
     ``chunk_size`` voxels that are written back over the voxels read, so one
     copy of the session is held.  With ``gsr`` and strategy ``none``, the mean
     brain signal is regressed as in :func:`core.pipeline.run_comparison`.
@@ -285,7 +285,7 @@ def prepare_session_voxels(
     scan : BoldScan
         The session's image, TR and confounds.
     mask : ndarray of bool
-        Brain mask on the image grid (e.g. :func:`core.pipeline.analysis_mask`).
+        Brain mask on the image grid (e.g. :func:`core.signal.masking.analysis_mask`).
     settings : AnalysisSettings or DenoiseSettings, optional
         Defaults to :class:`core.settings.DenoiseSettings` defaults.
     progress : callable, optional
@@ -310,8 +310,8 @@ def prepare_session_voxels(
     AnalysisCancelled
         When ``progress`` raises it.
     """
-    from core.denoise import cleaning_operator, select_confounds
-    from core.extract import masked_voxels
+    from core.signal.denoise import cleaning_operator, select_confounds
+    from core.signal.extract import masked_voxels
 
     denoise = _denoise_settings(settings)
     report = progress or _report_none
@@ -391,8 +391,9 @@ def prepare_patient(
     InputError
         For pre-extracted time-series inputs (no voxel data).
     """
-    from core.pipeline import analysis_mask, resolve_strategy
     from core.settings import AnalysisSettings
+    from core.signal.denoise import resolve_strategy
+    from core.signal.masking import analysis_mask
 
     if not inputs.is_image_based:
         raise InputError("seed maps and global connectivity need voxel data (NIfTI or "

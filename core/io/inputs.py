@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError
-from core.fmriprep import discover_fmriprep, select_pre_post
-from core.scan import BoldScan, load_bold, same_grid
-from core.timeseries_table import TimeseriesTable, read_timeseries_table
+from core.io.fmriprep import discover_fmriprep, select_pre_post
+from core.io.scan import BoldScan, load_bold, same_grid
+from core.io.timeseries_table import TimeseriesTable, read_timeseries_table
 
 __all__ = [
     "PatientInputs",
@@ -165,7 +165,7 @@ def open_fmriprep(
     root : str or Path
         fMRIPrep output folder (or a folder containing ``derivatives/fmriprep``).
     subject, pre_session, post_session, task : str, optional
-        Overrides of the automatic choice (see :func:`core.fmriprep.select_pre_post`).
+        Overrides of the automatic choice (see :func:`core.io.fmriprep.select_pre_post`).
     tr : float, optional
         Repetition time override in seconds.
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from core.seedmaps import R_MAX, PreparedSession
+from core.maps.seedmaps import R_MAX, PreparedSession
 
 __all__ = ["BLOCK_BYTES", "gbc_map", "gbc_maps"]
 
@@ -87,7 +87,7 @@ def gbc_map(
     Parameters
     ----------
     prepared : PreparedSession
-        From :func:`core.seedmaps.prepare_session_voxels`.
+        From :func:`core.maps.seedmaps.prepare_session_voxels`.
     gsr : bool, default=False
         Regress the global brain signal first (see the module notes).
     stride : int, default=1

@@ -13,9 +13,16 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ConfoundsError, InputError
-from core.settings import DenoiseSettings
+from core.io.inputs import PatientInputs
+from core.settings import AnalysisSettings, DenoiseSettings
 
-__all__ = ["CleanedSignals", "clean_signals", "cleaning_operator", "select_confounds"]
+__all__ = [
+    "CleanedSignals",
+    "clean_signals",
+    "cleaning_operator",
+    "resolve_strategy",
+    "select_confounds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +224,7 @@ def cleaning_operator(
     Detrending, confound regression, interpolation and removal of scrubbed
     volumes and Butterworth filtering are all linear in the signal (the
     confounds are fixed), so cleaning is ``cleaned = P @ raw``; ``P`` is
-    obtained by cleaning the identity.  :mod:`core.edge_variance` uses it to
+    obtained by cleaning the identity.  :mod:`core.stats.edge_variance` uses it to
     compute the variance of correlations after denoising exactly.
 
     Parameters
@@ -248,3 +255,36 @@ def _clean(signal, signals, confounds, sample_mask, kept, settings, low_pass, hi
         # (same filter, same result; ~10x faster for the 300-column cleaning operator)
         butterworth__copy=True,
     )
+
+
+def resolve_strategy(inputs: PatientInputs, settings: AnalysisSettings) -> tuple[str, list[str]]:
+    """Return the denoising preset to apply and any warning about the choice.
+
+    Parameters
+    ----------
+    inputs : PatientInputs
+    settings : AnalysisSettings
+
+    Returns
+    -------
+    strategy : str
+    warnings : list of str
+    """
+    requested = settings.denoise.strategy
+    if not inputs.is_image_based:
+        if requested not in (None, "none"):
+            raise InputError(
+                f"expected --strategy none for pre-extracted time series (their confounds "
+                f"are not available), got '{requested}'"
+            )
+        if settings.denoise.gsr:
+            raise InputError("global signal regression needs voxel data, not ROI time series")
+        return "none", []
+    assert inputs.pre_scan is not None and inputs.post_scan is not None
+    have = inputs.pre_scan.confounds is not None and inputs.post_scan.confounds is not None
+    if requested is None:
+        if have:
+            return "simple", []
+        return "none", ["no confounds tables: only detrending and filtering were applied "
+                        "(strategy 'none'); motion is not regressed out"]
+    return requested, []

@@ -1,6 +1,6 @@
 """Variance of every correlation after the pipeline's own denoising.
 
-xDF (:func:`core.stats.xdf_r_variance`) estimates the variance of a
+xDF (:func:`core.stats.inference.xdf_r_variance`) estimates the variance of a
 correlation from the auto- and cross-correlations of the series that were
 correlated.  After band-pass filtering and confound regression those series
 have long, oscillating autocorrelations and fewer degrees of freedom than
@@ -9,10 +9,10 @@ of ``benchmarks/validate_stats.py`` xDF applied to band-passed series
 under-estimated the variance by about 25% (per-edge false-positive rate 0.09 at
 α = 0.05, a third of the repetitions with some FDR-5% edge).
 
-Here the denoising is not estimated but known: :func:`core.denoise.clean_signals`
+Here the denoising is not estimated but known: :func:`core.signal.denoise.clean_signals`
 is linear in the signals, so the cleaned series of one session are
 ``x = P u`` with ``P`` the cleaning operator (detrending, confound regression,
-scrubbing and filtering of that session, :func:`core.denoise.cleaning_operator`).
+scrubbing and filtering of that session, :func:`core.signal.denoise.cleaning_operator`).
 We estimate each ROI's autocorrelation *before* filtering (after regressing
 trends and confounds, which ``P`` removes anyway), where it is short and well
 estimated, with xDF's adaptive truncation and mean-bias correction, and
@@ -24,7 +24,7 @@ Gaussian series, ``Var(x_i'x_j) = tr(P Σ_i P' P Σ_j P')`` and
 (``E_k`` the lag-``k`` shift) every trace is a bilinear form ``ρ_i' H ρ_j``
 with one small matrix ``H_kl = tr(P E_k P' P E_l P')`` per session, so all
 edges cost one small matrix product.  Fisher's ``1 / (n − 3)`` is applied to
-the effective size as in :func:`core.stats.fisher_z_variance` (here
+the effective size as in :func:`core.stats.inference.fisher_z_variance` (here
 ``1 / (n_eff − 2)``, because ``n_eff`` already excludes the mean).
 
 This is the variance at ρ = 0 carried over to Fisher's z, which is exact when
@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.stats.autocorrelation import lag_weights, mean_bias_corrected, sample_acf, standardise
+
 __all__ = ["MAX_LAG", "model_edge_variance"]
 
 #: Longest raw-signal lag modelled; longer significant autocorrelation is truncated here.
@@ -55,7 +57,7 @@ def model_edge_variance(signals: np.ndarray, operator: np.ndarray) -> np.ndarray
     ----------
     signals : ndarray, shape (n_volumes, n_rois)
         ROI signals before filtering and scrubbing, ideally with trends and
-        confounds already regressed (:func:`core.denoise.cleaning_operator`
+        confounds already regressed (:func:`core.signal.denoise.cleaning_operator`
         without filter or scrubbing): only their autocorrelations are used, and
         those are short and well estimated when the slow, non-stationary parts
         that cleaning removes anyway are gone.
@@ -67,8 +69,6 @@ def model_edge_variance(signals: np.ndarray, operator: np.ndarray) -> np.ndarray
     ndarray, shape (n_rois, n_rois)
         Variance of ``arctanh`` of each cleaned correlation; diagonal 0.
     """
-    from core.stats import _acf, _lag_weights, _mean_bias_corrected, standardise
-
     u = np.asarray(signals, dtype=np.float64)
     t, n = u.shape
     if operator.shape[1] != t:
@@ -80,9 +80,9 @@ def model_edge_variance(signals: np.ndarray, operator: np.ndarray) -> np.ndarray
 
         u = detrend(u, axis=0, type="linear")
     u = standardise(u)
-    acf = _acf(u)
-    lag_w = _lag_weights(acf, t, "adaptive")
-    acf = _mean_bias_corrected(acf, lag_w, t)
+    acf = sample_acf(u)
+    lag_w = lag_weights(acf, t, "adaptive")
+    acf = mean_bias_corrected(acf, lag_w, t)
     bp = np.minimum(lag_w.sum(axis=0).astype(int), MAX_LAG)  # lags 1..bp are kept
     n_lags = int(min(bp.max(initial=0), t - 2))
     auto = np.zeros((n, 2 * n_lags + 1))

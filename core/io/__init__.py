@@ -1,0 +1,1 @@
+"""Reading inputs (NIfTI, fMRIPrep, time-series tables, saved reviews); safe writes."""

@@ -1,0 +1,101 @@
+"""Files that appear whole or not at all, and their SHA-256.
+
+The one place where results are written: a temporary file in the destination
+folder, flushed to disk, then renamed over the destination.  A crash or a
+cancel leaves the destination as it was, never half written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "sha256_file"]
+
+
+@contextmanager
+def atomic_path(path: str | Path, suffix: str = ".part") -> Iterator[Path]:
+    """Give a temporary path to write; on success it replaces ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; its folder must exist.
+    suffix : str, default=".part"
+        Suffix of the temporary file (writers such as nibabel choose the
+        format from it, e.g. ``".nii.gz"``).
+
+    Yields
+    ------
+    Path
+        The temporary file, in the destination's folder.  It is synced to disk
+        and renamed over ``path`` when the block ends without an exception,
+        and deleted otherwise.
+    """
+    path = Path(path)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        with temporary.open("rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write a file so that it appears whole or not at all.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; its folder must exist.
+    data : bytes
+
+    Returns
+    -------
+    Path
+    """
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 text atomically; see :func:`atomic_write_bytes`.
+
+    Parameters
+    ----------
+    path : str or Path
+    text : str
+
+    Returns
+    -------
+    Path
+    """
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""What leaves the program: the analysis files and the report content (the PDF is gui's)."""

@@ -1,0 +1,1 @@
+"""From voxels to connectivity: masking, ROI reduction, denoising, correlation."""

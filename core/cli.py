@@ -15,6 +15,11 @@ from pathlib import Path
 
 from core import DISCLAIMER, __version__
 from core.errors import AnalysisCancelled, InputError
+from core.report.analysis_files import check_output_dir, write_review_outputs
+from core.report.content import check_report_path, report_content
+from core.report.html import write_report_html
+from core.review import review_patient
+from core.review_state import ReviewState
 from core.settings import STRATEGIES, AnalysisSettings, DenoiseSettings
 
 __all__ = ["build_parser", "main"]
@@ -144,8 +149,6 @@ PdfWriter = Callable[..., dict]
 
 
 def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> int:
-    from core.pipeline import run_comparison
-    from core.report.analysis_files import check_output_dir, write_analysis_outputs
 
     if args.report and pdf_writer is None:
         raise InputError("PDF reports need the Qt interface installed (PyQt6 and pyqtgraph); "
@@ -155,25 +158,21 @@ def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> i
     check_output_dir(args.out, inputs)
     report = None
     if args.report:
-        from core.report.content import check_report_path
-
         report = check_report_path(args.report, inputs)
-    comparison = run_comparison(inputs, settings, progress=_progress)
-    for warning in comparison.warnings:
+    state = review_patient(inputs, settings, progress=_progress)
+    for warning in state.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    written = write_analysis_outputs(comparison, inputs, args.out)
+    written = write_review_outputs(state, args.out)
     print(f"wrote {len(written)} files to {written[0].parent}", file=sys.stderr)
     if report is not None and pdf_writer is not None:
-        _write_report(report, comparison, inputs, args.patient_label, pdf_writer)
+        _write_report(report, state, args.patient_label, pdf_writer)
     return EXIT_OK
 
 
-def _write_report(path: Path, comparison, inputs, label: str | None,
+def _write_report(path: Path, state: ReviewState, label: str | None,
                   pdf_writer: PdfWriter) -> None:
-    from core.report.content import build_report_content, write_report_html
-
-    content = build_report_content(comparison, inputs, patient_label=label)
-    images = pdf_writer(path, content, comparison)
+    content = report_content(state, patient_label=label)
+    images = pdf_writer(path, content, state.comparison)
     html = write_report_html(path.with_suffix(".html"), content, images)
     print(f"wrote the report {path} and {html.name}", file=sys.stderr)
 

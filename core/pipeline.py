@@ -22,12 +22,14 @@ from core.errors import InputError
 from core.io.inputs import PatientInputs
 from core.io.timeseries_table import network_from_roi_name
 from core.maps.seeds import clinical_seed_atlas, empty_named_edges, named_edges_from_signals
+from core.qc import session_qc, streamed_session_qc
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings
 from core.signal.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
 from core.signal.denoise import CleanedSignals, clean_signals, resolve_strategy, select_confounds
 from core.signal.extract import masked_voxels, roi_weights
 from core.signal.masking import analysis_mask
+from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
 
 __all__ = ["ProgressCallback", "run_comparison"]
 
@@ -61,7 +63,7 @@ def run_comparison(
         ``progress(fraction, message)``; may raise ``AnalysisCancelled``.
     defer_qc : bool, default=False
         Leave the voxel-based quality control (DVARS, tSNR, carpet) for
-        :meth:`core.results.Comparison.complete_qc`, so the connectivity is
+        :meth:`core.results.Comparison.quality_control`, so the connectivity is
         available sooner (the review window computes QC after its first view).
         The voxels are not kept: the deferred QC reads them again, streamed.
 
@@ -95,34 +97,15 @@ def run_comparison(
             n_volumes=one.n_volumes, tr=one.tr, r=r, z=fisher_z(r), partial_r=partial,
             unfiltered_timeseries=one.unfiltered, cleaning_operator=one.operator,
         ))
-    comparison = Comparison(
-        subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
-        settings=settings, strategy=strategy, atlas=atlas, warnings=warnings,
-        named_edges=edges,
-    )
-    if callable(qc):
-        comparison.pending_qc = functools.partial(_deferred_qc, comparison, qc)
-    else:
-        report(0.95, "Quality control summary")
-        comparison.qc = _finish_qc(comparison, qc)
+    deferred = qc if callable(qc) else None
+    if qc is None:  # tables: scrubbing is all the QC there is
+        qc = (session_qc(None, sessions[0]), session_qc(None, sessions[1]))
     report(1.0, "Done")
-    return comparison
-
-
-def _deferred_qc(comparison: Comparison, compute: Callable[[], tuple]) -> tuple:
-    return _finish_qc(comparison, compute())
-
-
-def _finish_qc(comparison: Comparison, qc):
-    """QC of both sessions (scrubbing only for tables) and the motion warning."""
-    from core.qc import motion_warning, session_qc
-
-    if qc is None:
-        qc = (session_qc(None, comparison.pre), session_qc(None, comparison.post))
-    warning = motion_warning(*qc)
-    if warning:
-        comparison.warnings.append(warning)
-    return qc
+    return Comparison(
+        subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
+        settings=settings, strategy=strategy, atlas=atlas, warnings=tuple(warnings),
+        named_edges=edges, qc=None if deferred else qc, deferred_qc=deferred,
+    )
 
 
 @dataclass(eq=False)
@@ -223,9 +206,6 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     case the voxels are not kept and ``qc`` is a function that computes it by
     reading them again (:func:`core.qc.session.streamed_session_qc`).
     """
-    from core.qc import session_qc, streamed_session_qc
-    from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
-
     finite = FiniteCheck()
     averager = RoiAverager([weights, seed_weights], scan.n_volumes)
     moments = None if defer_qc else VoxelMoments(int(mask.sum()), scan.n_volumes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,8 +14,6 @@ from core.settings import AnalysisSettings
 from core.signal.connectivity import network_blocks, roi_strength
 
 __all__ = ["Comparison", "RoiSet", "SessionConnectivity"]
-
-_QC_LOCK = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -92,9 +89,13 @@ class SessionConnectivity:
         return roi_strength(self.z)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Comparison:
     """Pre and post connectivity of one patient and their difference.
+
+    Frozen: built once by :func:`core.pipeline.run_comparison` and never
+    changed afterwards; what is computed later (the deferred quality control,
+    the statistics) lives in :class:`core.review_state.ReviewState`.
 
     Attributes
     ----------
@@ -106,14 +107,14 @@ class Comparison:
         Denoising preset actually applied.
     atlas : Atlas or None
         The atlas (None for pre-extracted tables).
-    warnings : list of str
+    warnings : tuple of str
         Everything the clinician should know about how the numbers were made.
-    qc : tuple of core.qc.session.SessionQC or None
-        Quality control of pre and post; None until :meth:`complete_qc` when
-        it was deferred (:func:`core.pipeline.run_comparison` with ``defer_qc``).
+    qc : tuple of core.qc.SessionQC or None
+        Quality control of pre and post; None when it was deferred
+        (:func:`core.pipeline.run_comparison` with ``defer_qc``).
     named_edges : DataFrame or None
         The literature's named edges (:func:`core.maps.seeds.named_edges_from_signals`).
-    pending_qc : callable or None
+    deferred_qc : callable or None
         Computes the deferred quality control (reads the voxels again, streamed).
     """
 
@@ -124,29 +125,27 @@ class Comparison:
     settings: AnalysisSettings
     strategy: str
     atlas: Atlas | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict)
     qc: tuple[Any, Any] | None = None
     named_edges: pd.DataFrame | None = None
-    pending_qc: Callable[[], tuple[Any, Any]] | None = field(default=None, repr=False)
+    deferred_qc: Callable[[], tuple[Any, Any]] | None = field(default=None, repr=False)
 
-    def complete_qc(self) -> tuple[Any, Any] | None:
-        """Return the quality control, finishing it first if it was deferred.
+    def quality_control(self) -> tuple[Any, Any] | None:
+        """Return the quality control, computing it when it was deferred.
 
-        Thread-safe: concurrent callers wait for one computation.  The deferred
-        computation also appends the motion warning to ``warnings``.
+        A deferred computation reads the voxels again each time it is called:
+        call it once, in a worker, and keep the result
+        (:func:`core.review_state.compute_statistics` does).
 
         Returns
         -------
-        tuple of core.qc.session.SessionQC or None
+        tuple of core.qc.SessionQC or None
             None for inputs without QC data.
         """
-        with _QC_LOCK:
-            if self.qc is None and self.pending_qc is not None:
-                pending = self.pending_qc
-                self.qc = pending()
-                self.pending_qc = None
-        return self.qc
+        if self.qc is not None:
+            return self.qc
+        return self.deferred_qc() if self.deferred_qc is not None else None
 
     @property
     def delta_z(self) -> np.ndarray:

@@ -12,12 +12,17 @@ For research and clinical decision-support review only; not a diagnostic device.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.report.analysis_files import write_review_outputs
+from core.report.content import report_content
+from core.report.html import write_report_html
+from core.review import review_patient
+from core.review_state import ReviewState
 
 __all__ = ["CheckResult", "format_results", "run_self_test", "self_test_passed"]
 
@@ -166,18 +171,10 @@ def _check_ground_truth(comparison) -> str:
                      for p in expected)
 
 
-def _check_report(comparison, inputs, out_dir: Path) -> str:
+def _check_report(review: ReviewState, out_dir: Path) -> str:
     """Write the Qt-free HTML report (figures are added by the window's PDF export)."""
-    if importlib.util.find_spec("core.report.content") is None:
-        raise _Skip("core.report.content does not exist yet; no report written")
-    import core.report.content as report
-
-    build = getattr(report, "build_report_content", None)
-    write = getattr(report, "write_report_html", None)
-    if build is None or write is None:
-        raise _Skip("core.report.content has no build_report_content/write_report_html")
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = Path(write(out_dir / "report.html", build(comparison, inputs)))
+    path = write_report_html(out_dir / "report.html", report_content(review))
     if not path.is_file() or path.stat().st_size == 0:
         raise RuntimeError(f"the HTML report was not written to {path}")
     return f"HTML report {path.stat().st_size // 1024} kB at {path}"
@@ -199,14 +196,14 @@ def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None,
         Where the demo patient is (or is generated); defaults to
         :func:`core.demo.demo_cache_dir` (``$PREPOST_CACHE_DIR`` if set).
     state : dict, optional
-        Receives ``"inputs"`` and ``"comparison"`` (for the window's checks).
+        Receives ``"inputs"``, ``"review"`` (a :class:`core.review_state.ReviewState`)
+        and ``"comparison"`` (for the window's checks).
 
     Returns
     -------
     list of CheckResult
         Checks ``version``, ``atlases``, ``templates``, ``demo``, ``pipeline``,
-        ``ground_truth``, ``outputs``, ``report`` (HTML, skipped while
-        ``core.report.content`` is missing) in this order.
+        ``ground_truth``, ``outputs``, ``report`` (HTML) in this order.
     """
     tmp = Path(tmp_dir)
     tmp.mkdir(parents=True, exist_ok=True)
@@ -223,16 +220,13 @@ def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None,
         return f"demo patient at {inputs.root}"
 
     def pipeline() -> str:
-        from core.pipeline import run_comparison
-
-        state["comparison"] = c = run_comparison(state["inputs"])
+        state["review"] = review = review_patient(state["inputs"])
+        state["comparison"] = c = review.comparison
         return (f"{len(c.rois)} ROIs, {c.pre.n_kept}/{c.pre.n_volumes} and "
                 f"{c.post.n_kept}/{c.post.n_volumes} volumes kept, strategy {c.strategy}")
 
     def outputs() -> str:
-        from core.report.analysis_files import write_analysis_outputs
-
-        written = write_analysis_outputs(state["comparison"], state["inputs"], tmp / "outputs")
+        written = write_review_outputs(state["review"], tmp / "outputs")
         names = {p.name for p in written}
         missing = [n for n in EXPECTED_OUTPUTS if n not in names or not (tmp / "outputs" / n)
                    .is_file()]
@@ -247,5 +241,5 @@ def run_self_test(tmp_dir: str | Path, cache_dir: str | Path | None = None,
     _run("ground_truth", results, lambda: _check_ground_truth(state["comparison"]))
     _run("outputs", results, outputs)
     _run("report", results,
-         lambda: _check_report(state["comparison"], state["inputs"], tmp / "report"))
+         lambda: _check_report(state["review"], tmp / "report"))
     return results

@@ -246,13 +246,12 @@ def _self_test_pdf(state: dict, out_dir: Path):
     if importlib.util.find_spec("gui.report_pdf") is None:
         return CheckResult("pdf", "skip", "gui.report_pdf does not exist yet; no PDF written")
     try:
-        from core.report.content import build_report_content
+        from core.report.content import report_content
         from gui.report_pdf import write_pdf
 
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "report.pdf"
-        content = build_report_content(state["comparison"], state["inputs"])
-        write_pdf(path, content, state["comparison"])
+        write_pdf(path, report_content(state["review"]), state["comparison"])
         if not path.is_file() or path.stat().st_size == 0:
             raise RuntimeError(f"no PDF written to {path}")
         return CheckResult("pdf", "pass", f"PDF report {path.stat().st_size // 1024} kB",

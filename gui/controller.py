@@ -1,40 +1,40 @@
-"""SessionController: the only caller of core; runs core work in background workers."""
+"""SessionController: opens a patient in a worker and holds the current review state."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, QThreadPool, pyqtSignal
-from superqt.utils import create_worker
+from PyQt6.QtCore import QObject, pyqtSignal
 
-from core.errors import AnalysisCancelled, InputError
+from core.review_state import DisplayOptions, ReviewState
 from core.settings import AnalysisSettings
 from gui.display_data import SliceData
-from gui.strings import STRENGTH_MAP, UNEXPECTED
-from gui.workers import guarded
+from gui.jobs import JobRunner
+from gui.strings import STRENGTH_MAP
 
 __all__ = ["SessionController"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class _Job:
-    generation: int
-    cancelled: bool = False
-
-
 class SessionController(QObject):
-    """Open a patient, run the comparison in a worker, and report through signals.
+    """Open a patient, run the comparison in a worker, and publish the review state.
+
+    The controller holds the one current :class:`core.review_state.ReviewState`;
+    every change (a new patient, its statistics, a display option) is a new
+    state published through ``state_changed``.
 
     Signals
     -------
+    state_changed(object)
+        The new :class:`core.review_state.ReviewState` (after any change).
+    display_changed(object)
+        The new :class:`core.review_state.DisplayOptions` (also without a patient).
     comparison_ready(object)
-        A :class:`core.results.Comparison` for the current patient.
+        A :class:`core.results.Comparison` for a newly opened or recomputed patient.
     maps_ready(object)
         A :class:`gui.display_data.SliceData` (or None without an atlas), emitted
         just before ``comparison_ready``.
@@ -48,31 +48,63 @@ class SessionController(QObject):
         The running job stopped at the user's request.
     """
 
+    state_changed = pyqtSignal(object)
+    display_changed = pyqtSignal(object)
     comparison_ready = pyqtSignal(object)
     maps_ready = pyqtSignal(object)
     progress_changed = pyqtSignal(int, str)
     error_occurred = pyqtSignal(str)
     busy_changed = pyqtSignal(bool)
     cancelled = pyqtSignal()
-    _worker_progress = pyqtSignal(int, int, str)
 
     def __init__(self, settings: AnalysisSettings | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings or AnalysisSettings()
-        self.inputs = None
-        self.comparison = None
-        self._job: _Job | None = None
-        self._generation = 0
-        self._workers: set = set()
-        self._worker_progress.connect(self._on_worker_progress)
+        self.state: ReviewState | None = None
+        self.display = DisplayOptions()
+        self.jobs = JobRunner("session", self)
+        self.jobs.progressed.connect(self.progress_changed)
+        self.jobs.busy_changed.connect(self.busy_changed)
+        self.jobs.succeeded.connect(self._on_succeeded)
+        self.jobs.failed.connect(lambda _job, message: self.error_occurred.emit(message))
+        self.jobs.cancelled.connect(lambda _job: self.cancelled.emit())
 
     # ------------------------------------------------------------------ public API
     @property
     def busy(self) -> bool:
         """True while a job runs."""
-        return self._job is not None
+        return self.jobs.busy
 
+    @property
+    def inputs(self):
+        """Inputs of the current review (None before a patient is open)."""
+        return self.state.inputs if self.state is not None else None
+
+    @property
+    def comparison(self):
+        """Comparison of the current review (None before a patient is open)."""
+        return self.state.comparison if self.state is not None else None
+
+    def publish(self, state: ReviewState) -> None:
+        """Make ``state`` the current review state and tell every view."""
+        self.state = state
+        self.display = state.display
+        self.state_changed.emit(state)
+
+    def set_display(self, **changes) -> None:
+        """Change display options (:class:`core.review_state.DisplayOptions` fields)."""
+        display = dataclasses.replace(self.display, **changes)
+        if display == self.display:
+            return
+        self.display = display
+        if self.state is not None:
+            self.publish(self.state.with_display(**changes))
+        self.display_changed.emit(display)
+
+    # The openers import core lazily: the scientific stack (nilearn, pandas, scipy)
+    # costs ~1 s of imports, which would delay the window; core.warmup loads it
+    # in the background once the window shows.
     def open_demo(self) -> None:
         from core.demo import open_demo_patient
 
@@ -112,84 +144,35 @@ class SessionController(QObject):
 
     def cancel(self) -> None:
         """Ask the running job to stop at its next progress report."""
-        if self._job is not None:
-            self._job.cancelled = True
-            self.progress_changed.emit(0, "Cancelling…")
+        self.jobs.cancel()
 
     def region_at(self, xyz_mm) -> tuple[str, str] | None:
         """Atlas region (name, network) of the current comparison at an MNI point."""
-        from core.maps.display import region_at
-
         if self.comparison is None or self.comparison.atlas is None:
             return None
+        from core.maps.display import region_at  # loaded by then: a patient is open
+
         return region_at(self.comparison.atlas, xyz_mm)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel any job and wait for worker threads to finish."""
-        self.cancel()
-        QThreadPool.globalInstance().waitForDone(timeout_ms)
+        self.jobs.shutdown(timeout_ms)
 
     # ------------------------------------------------------------------ workers
     def _start(self, open_inputs: Callable) -> None:
-        if self._job is not None:
-            self._job.cancelled = True
-        self._generation += 1
-        job = _Job(self._generation)
-        was_busy = self._job is not None
-        self._job = job
-        settings = self.settings
+        self.jobs.start("open", _work, open_inputs, self.settings, message="Opening…")
 
-        def progress(fraction: float, message: str) -> None:
-            if job.cancelled:
-                raise AnalysisCancelled(message)
-            self._worker_progress.emit(job.generation, round(100 * fraction), message)
-
-        worker = create_worker(_work, open_inputs, settings, progress, _start_thread=False,
-                               _ignore_errors=True)
-        worker.returned.connect(guarded(self, lambda result: self._on_returned(job, result)))
-        worker.errored.connect(guarded(self, lambda exc: self._on_errored(job, exc)))
-        worker.finished.connect(guarded(self, lambda: self._on_finished(job, worker)))
-        self._workers.add(worker)
-        if not was_busy:
-            self.busy_changed.emit(True)
-        self.progress_changed.emit(0, "Opening…")
-        worker.start()
-
-    def _on_worker_progress(self, generation: int, percent: int, message: str) -> None:
-        if self._job is not None and generation == self._job.generation:
-            self.progress_changed.emit(percent, message)
-
-    def _on_returned(self, job: _Job, result) -> None:
-        if job is not self._job or job.cancelled:
-            return
+    def _on_succeeded(self, _job, result) -> None:
         inputs, settings, comparison, maps = result
-        self.inputs, self.settings, self.comparison = inputs, settings, comparison
+        self.settings = settings
+        self.publish(ReviewState(inputs=inputs, comparison=comparison, display=self.display))
         self.maps_ready.emit(maps)
         self.comparison_ready.emit(comparison)
-
-    def _on_errored(self, job: _Job, exc: BaseException) -> None:
-        if job is not self._job:
-            return
-        if isinstance(exc, AnalysisCancelled):
-            log.info("job %d cancelled", job.generation)
-            self.cancelled.emit()
-        elif isinstance(exc, (InputError, ValueError, OSError)):
-            log.warning("job %d failed: %s", job.generation, exc)
-            self.error_occurred.emit(str(exc))
-        else:
-            log.error("job %d failed unexpectedly", job.generation, exc_info=exc)
-            self.error_occurred.emit(UNEXPECTED.format(kind=type(exc).__name__))
-
-    def _on_finished(self, job: _Job, worker) -> None:
-        self._workers.discard(worker)
-        if job is self._job:
-            self._job = None
-            self.progress_changed.emit(100 if not job.cancelled else 0, "")
-            self.busy_changed.emit(False)
 
 
 def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable):
     """Run in a worker thread: open, compute, paint maps. No Qt objects are touched."""
+    from core.maps.display import display_template, roi_map  # lazy: see the openers
     from core.pipeline import run_comparison
 
     progress(0.0, "Opening the patient's files")
@@ -200,8 +183,6 @@ def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable)
     progress(1.0, "Painting brain maps")
     maps = None
     if comparison.atlas is not None:
-        from core.maps.display import display_template, roi_map
-
         template = display_template()
         pre = roi_map(comparison, comparison.pre.strength)
         post = roi_map(comparison, comparison.post.strength)

@@ -3,9 +3,11 @@
 ``ExportActions(window)`` adds its actions to the window's File menu (before
 Quit) and a "Export view as PNG/SVG" context menu to the matrix and slice
 views.  Every public method takes an explicit destination (used by tests and
-scripts) or asks with a file dialog when none is given.  Errors go to
-``window.show_error``; nothing is ever written into an input folder, and
-nothing is overwritten without asking.
+scripts) or asks with a file dialog when none is given.  The files are written
+in a worker (:mod:`gui.export_work`) from the current review state, which holds
+every number already; the status bar says when they are done and offers to
+open the folder.  Errors go to ``window.show_error``; nothing is ever written
+into an input folder, and nothing is overwritten without asking.
 """
 
 from __future__ import annotations
@@ -13,77 +15,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox
+from PyQt6.QtCore import QObject, Qt, QUrl, pyqtSignal
+from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
+from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QPushButton
 
 from core.errors import InputError
-from core.io.files import atomic_path
+from gui.jobs import JobRunner, user_message
+from gui.view_export import export_view
 from gui.view_state import apply_view, view_state
 
 __all__ = ["ExportActions", "export_view"]
 
 log = logging.getLogger(__name__)
 _VIEW_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
-
-
-def export_view(widget, path: str | Path, scale: float = 2.0) -> Path:
-    """Save a pyqtgraph view (its whole scene) as PNG or SVG, atomically.
-
-    Parameters
-    ----------
-    widget : pyqtgraph.GraphicsView
-        E.g. ``MatrixView.graphics`` or a ``SliceGrid``.
-    path : str or Path
-        ``.png`` or ``.svg``.
-    scale : float, default=2
-        PNG size relative to the widget on screen.
-
-    Returns
-    -------
-    Path
-    """
-    import pyqtgraph.exporters as exporters
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".png", ".svg"):
-        raise InputError("expected a .png or .svg file name", path)
-    with atomic_path(path, suffix) as temporary:
-        temp = str(temporary)
-        if suffix == ".png":
-            exporter = exporters.ImageExporter(widget.scene())
-            exporter.parameters()["width"] = max(int(widget.width() * scale), 400)
-            if not exporter.export(temp):
-                raise OSError(f"{path}: the image could not be written")
-        else:
-            try:
-                exporters.SVGExporter(widget.scene()).export(temp)
-            except ValueError:  # pyqtgraph 0.14 cannot parse some Qt 6 SVG paths
-                log.info("pyqtgraph's SVG exporter failed; drawing the SVG with QtSvg")
-                _qt_svg(widget, temp)
-    return path
-
-
-def _qt_svg(widget, target: str) -> None:
-    """Draw a view into an SVG file with Qt's own QSvgGenerator."""
-    from PyQt6.QtCore import QRect, QSize
-    from PyQt6.QtGui import QPainter
-    from PyQt6.QtSvg import QSvgGenerator
-
-    generator = QSvgGenerator()
-    generator.setFileName(target)
-    generator.setSize(QSize(widget.width(), widget.height()))
-    generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-    generator.setTitle("prepost-review view")
-    painter = QPainter()
-    if not painter.begin(generator):
-        raise OSError(f"{target}: the SVG file cannot be written")
-    try:
-        widget.render(painter)
-    finally:
-        painter.end()
 
 
 class ExportActions(QObject):
@@ -97,11 +41,22 @@ class ExportActions(QObject):
 
     exported = pyqtSignal(str)
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, file_menu: QMenu) -> None:
         super().__init__(window)
         self.window = window
         self.patient_label: str | None = None
         self._pending_view: dict | None = None
+        self.jobs = JobRunner("export", self)
+        self.jobs.succeeded.connect(self._on_written)
+        self.jobs.failed.connect(lambda job, message: window.show_error(
+            f"{job.kind} failed: {message}"))
+        self.jobs.progressed.connect(self._on_progress)
+        self.open_folder = QPushButton("Open folder")
+        self.open_folder.setFlat(True)
+        self.open_folder.setVisible(False)
+        self.open_folder.clicked.connect(self._open_last_folder)
+        window.statusBar().addPermanentWidget(self.open_folder)
+        self._last_written: Path | None = None
 
         def act(text: str, slot, shortcut=None) -> QAction:
             action = QAction(text, window)
@@ -117,7 +72,6 @@ class ExportActions(QObject):
         self.open_review_action = act("Open review…", self.open_review, "Ctrl+Shift+R")
         self.needs_patient = [self.export_report_action, self.export_tables_action,
                               self.export_maps_action, self.save_review_action]
-        file_menu = window.menuBar().actions()[0].menu()
         quit_action = window.actions_.quit
         file_menu.insertSeparator(quit_action)
         for action in (self.open_review_action, self.save_review_action, None,
@@ -130,12 +84,11 @@ class ExportActions(QObject):
         file_menu.insertSeparator(quit_action)
         for view in (window.matrices.graphics, window.slices):
             self.install_view_menu(view)
-        window.controller.comparison_ready.connect(self._on_comparison_ready)
-        window.controller.error_occurred.connect(self._on_error)
-        # the menu exports wait for the deferred QC and the statistics, so the export
-        # (run on the GUI thread) never has to compute them there
-        window.review.stats_controller.analysis_finished.connect(self._on_analysis_finished)
-        window.controller.busy_changed.connect(self._on_busy_changed)
+        c = window.controller
+        c.state_changed.connect(self._on_state_changed)
+        c.comparison_ready.connect(self._on_comparison_ready)
+        c.error_occurred.connect(self._on_error)
+        c.busy_changed.connect(lambda _busy: self._update_enabled())
         self._enable(False)
 
     # ------------------------------------------------------------------ helpers
@@ -143,38 +96,50 @@ class ExportActions(QObject):
         for action in self.needs_patient:
             action.setEnabled(on)
 
-    def _ready(self) -> bool:
-        if self.window.comparison is None or self.window.controller.inputs is None:
+    def _update_enabled(self) -> None:
+        # exports read the statistics of the review shown: they wait for them, and
+        # nothing is exported while another patient opens
+        c = self.window.controller
+        self._enable(not c.busy and c.state is not None and c.state.ready)
+
+    def _on_state_changed(self, _state) -> None:
+        self._update_enabled()
+
+    def _state(self):
+        """Return the current review state with its statistics, or None (and say why)."""
+        state = self.window.controller.state
+        if state is None:
             self.window.show_error("Open a patient first; there is nothing to export.")
-            return False
-        return True
+            return None
+        if not state.ready:
+            self.window.show_error("The statistics are still being computed; export again "
+                                   "once they are shown.")
+            return None
+        return state
 
     def _ask_save(self, title: str, name: str, pattern: str) -> str:
-        folder = Path(str(self.window._last_folder()))
+        folder = Path(str(self.window.last_folder()))
         path, _ = QFileDialog.getSaveFileName(self.window, title, str(folder / name), pattern)
         return path
 
-    def _run(self, what: str, job):
-        """Run ``job()`` with a busy cursor; turn errors into a dialog; return its result."""
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            return job()
-        except (InputError, OSError, ValueError) as exc:
-            log.warning("%s failed: %s", what, exc)
-            self.window.show_error(f"{what} failed: {exc}")
-        finally:
-            QApplication.restoreOverrideCursor()
-        return None
+    def _start(self, what: str, function, *args) -> None:
+        self.open_folder.setVisible(False)
+        self.jobs.start(what, function, *args, message=f"{what}…")
 
-    def _on_analysis_finished(self, comparison) -> None:
-        self._enable(comparison is self.window.comparison)
+    def _on_progress(self, percent: int, message: str) -> None:
+        if message:
+            self.window.statusBar().showMessage(f"{message} ({percent}%)")
 
-    def _on_busy_changed(self, busy: bool) -> None:
-        # while a patient opens nothing is exported; if the opening fails, the patient
-        # still shown can be exported again once its analysis had finished
-        stats = self.window.review.stats_controller
-        self._enable(not busy and self.window.comparison is not None
-                     and stats.comparison is self.window.comparison and stats.stats is not None)
+    def _on_written(self, job, path) -> None:
+        path = Path(path)
+        self._last_written = path if path.is_dir() else path.parent
+        self.window.statusBar().showMessage(f"{job.kind} done: {path}", 15000)
+        self.open_folder.setVisible(True)
+        self.exported.emit(str(path))
+
+    def _open_last_folder(self) -> None:
+        if self._last_written is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._last_written)))
 
     def _on_comparison_ready(self, _comparison) -> None:
         view, self._pending_view = self._pending_view, None
@@ -184,12 +149,20 @@ class ExportActions(QObject):
     def _on_error(self, _message: str) -> None:
         self._pending_view = None  # a review that failed to open restores nothing
 
+    def wait(self, timeout_ms: int = 60000) -> None:
+        """Wait for a running export (scripts and tests)."""
+        self.jobs.shutdown(timeout_ms)
+
     # ------------------------------------------------------------------ report
     def export_report(self, path: str | Path | None = None, label: str | None = None) -> None:
         """Write the PDF report and its HTML twin (``.html`` next to the PDF)."""
-        if not self._ready():
+        from gui.export_work import write_report  # lazy: the scientific stack (start-up)
+        from gui.report_pdf import render_report_images
+
+        state = self._state()
+        if state is None:
             return
-        c = self.window.comparison
+        c = state.comparison
         if label is None:
             label, ok = QInputDialog.getText(
                 self.window, "Patient label", "Label printed on the report (no names or "
@@ -201,117 +174,71 @@ class ExportActions(QObject):
             path = self._ask_save("Export report", f"{c.subject}_report.pdf", "PDF (*.pdf)")
             if not path:
                 return
-        written = self._run("Exporting the report", lambda: self._write_report(path, label))
-        if written:
-            self.window.statusBar().showMessage(f"Report written: {written}", 6000)
-            self.exported.emit(str(written))
-
-    def _write_report(self, path, label: str) -> Path:
-        from core.report.content import (
-            build_report_content,
-            check_report_path,
-            write_report_html,
-        )
-        from gui.report_pdf import write_pdf
-
         w = self.window
-        inputs = w.controller.inputs
-        out = check_report_path(path, inputs)
         data = w.slices.data
-        content = build_report_content(w.comparison, inputs, patient_label=label,
-                                       map_title=data.title if data is not None else None)
-        blocks = w.actions_.network_blocks.isChecked()
-        images = write_pdf(out, content, w.comparison, slice_data=data,
-                           cursor_mm=w.cursor.position, style=w.slices.style_, blocks=blocks,
-                           delta=w.matrices.shown_delta() if not blocks else None)
-        write_report_html(out.with_suffix(".html"), content, images)
-        return out
+        blocks = state.display.network_blocks
+        try:  # the figures are views: drawn here, on the GUI thread
+            images = render_report_images(
+                c, slice_data=data, cursor_mm=w.cursor.position, style=w.slices.style_,
+                blocks=blocks, delta=w.matrices.shown_delta() if not blocks else None)
+        except (OSError, ValueError) as exc:
+            w.show_error(user_message(exc, "Drawing the report's figures"))
+            return
+        self._start("Exporting the report", write_report, state, path, label,
+                    data.title if data is not None else None, images)
 
     # ------------------------------------------------------------------ tables and maps
     def _ask_folder(self, title: str) -> str:
-        return QFileDialog.getExistingDirectory(self.window, title, self.window._last_folder())
+        return QFileDialog.getExistingDirectory(self.window, title, self.window.last_folder())
 
-    def _confirm_overwrite(self, folder: Path, names: list[str]) -> bool:
-        clash = [n for n in names if (folder / n).exists()]
-        if not clash:
-            return True
-        answer = QMessageBox.question(
-            self.window, "Replace files?", f"{len(clash)} file(s) already exist in {folder} "
-            f"(e.g. {clash[0]}). Replace them?")
-        return answer == QMessageBox.StandardButton.Yes
+    def _output_folder(self, folder, names: list[str], overwrite: bool) -> Path | None:
+        """Create and check the folder; ask before replacing files (unless ``overwrite``)."""
+        from core.report.analysis_files import check_output_dir  # lazy: start-up time
+
+        try:
+            out = check_output_dir(folder, self.window.controller.inputs)
+        except InputError as exc:
+            self.window.show_error(user_message(exc, "Exporting"))
+            return None
+        clash = [n for n in names if (out / n).exists()]
+        if clash and not overwrite:
+            answer = QMessageBox.question(
+                self.window, "Replace files?", f"{len(clash)} file(s) already exist in {out} "
+                f"(e.g. {clash[0]}). Replace them?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+        return out
 
     def export_tables(self, folder: str | Path | None = None, overwrite: bool = False) -> None:
         """Write the matrices and tables (TSV with ROI names) and summary.json to a folder."""
-        from core.report.analysis_files import check_output_dir, write_analysis_outputs
+        from gui.export_work import write_tables  # lazy: start-up time
 
-        if not self._ready():
+        state = self._state()
+        if state is None:
             return
         folder = folder or self._ask_folder("Export matrices and tables into folder")
         if not folder:
             return
         names = ["connectivity_pre.tsv", "connectivity_post.tsv", "connectivity_delta.tsv",
                  "networks.tsv", "edges.tsv", "qc.tsv", "rois.tsv", "summary.json"]
-        w = self.window
-
-        def job():
-            out = check_output_dir(folder, w.controller.inputs)
-            if not overwrite and not self._confirm_overwrite(out, names):
-                return None
-            write_analysis_outputs(w.comparison, w.controller.inputs, out)
-            return out
-
-        out = self._run("Exporting the tables", job)
-        if out:
-            self.exported.emit(str(out))
-
-    def map_volumes(self) -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
-        """Return the maps to export: ``{file stem: (volume, affine, description)}``."""
-        from core.maps.display import display_template, roi_map
-
-        w = self.window
-        c = w.comparison
-        maps: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
-        if c.atlas is not None:
-            affine = display_template().affine
-            for key, values in (("pre", c.pre.strength), ("post", c.post.strength),
-                                ("delta", c.delta_strength)):
-                maps[f"strength_{key}"] = (roi_map(c, values), affine,
-                                           f"ROI strength z {key} ({c.atlas.name})")
-        data = w.slices.data
-        if data is not None and "strength" not in data.title.lower():
-            for key in ("pre", "post", "delta"):
-                maps[f"current_map_{key}"] = (getattr(data, key), data.affine,
-                                              f"{data.title} {key}")
-        for qc in c.complete_qc() or ():
-            if qc.tsnr_map is not None and qc.affine is not None:
-                maps[f"tsnr_{qc.label}"] = (qc.tsnr_map, qc.affine, f"tSNR {qc.label}")
-        return maps
+        out = self._output_folder(folder, names, overwrite)
+        if out is not None:
+            self._start("Exporting the tables", write_tables, state, out)
 
     def export_maps(self, folder: str | Path | None = None, overwrite: bool = False) -> None:
         """Write strength, current (seed/GBC) and tSNR maps as NIfTI (MNI) into a folder."""
-        from core.maps.export import save_map
-        from core.report.analysis_files import check_output_dir
+        from gui.export_work import map_names, write_maps  # lazy: start-up time
 
-        if not self._ready():
+        state = self._state()
+        if state is None:
             return
         folder = folder or self._ask_folder("Export maps (NIfTI) into folder")
         if not folder:
             return
-        w = self.window
-
-        def job():
-            out = check_output_dir(folder, w.controller.inputs)
-            maps = self.map_volumes()
-            names = [f"{stem}.nii.gz" for stem in maps]
-            if not overwrite and not self._confirm_overwrite(out, names):
-                return None
-            for stem, (volume, affine, text) in maps.items():
-                save_map(out / f"{stem}.nii.gz", volume, affine, description=text)
-            return out
-
-        out = self._run("Exporting the maps", job)
-        if out:
-            self.exported.emit(str(out))
+        current = self.window.slices.data
+        out = self._output_folder(folder, map_names(state, current), overwrite)
+        if out is not None:
+            self._start("Exporting the maps", write_maps, state, current, out)
 
     # ------------------------------------------------------------------ view export
     def install_view_menu(self, view) -> None:
@@ -326,17 +253,23 @@ class ExportActions(QObject):
         menu.popup(view.mapToGlobal(pos))
 
     def export_view(self, view, suffix: str = ".png", path: str | Path | None = None) -> None:
-        """Save a view as PNG or SVG (asks for the file name when ``path`` is None)."""
+        """Save a view as PNG or SVG (asks for the file name when ``path`` is None).
+
+        Drawn on the GUI thread: the view is a widget, and drawing it takes
+        tens of milliseconds.
+        """
         if path is None:
-            name = f"view{suffix}"
-            path = self._ask_save("Export view", name, _VIEW_FILTER)
+            path = self._ask_save("Export view", f"view{suffix}", _VIEW_FILTER)
             if not path:
                 return
-        written = self._run("Exporting the view", lambda: export_view(view, path))
-        if written:
-            self.exported.emit(str(written))
+        try:
+            written = export_view(view, path)
+        except (InputError, OSError, ValueError) as exc:
+            self.window.show_error(user_message(exc, "Exporting the view"))
+            return
+        self.window.statusBar().showMessage(f"View saved: {written}", 8000)
+        self.exported.emit(str(written))
 
-    # ------------------------------------------------------------------ saved reviews
     # ------------------------------------------------------------------ saved reviews
     def view_state(self) -> dict:
         """Return the view as JSON-ready values (see :func:`gui.view_state.view_state`)."""
@@ -349,36 +282,34 @@ class ExportActions(QObject):
 
     def save_review(self, path: str | Path | None = None, overwrite: bool = False) -> None:
         """Save the review (inputs + SHA-256, parameters, view) as a JSON file."""
-        from core.io.review_file import make_review, save_review
+        from gui.export_work import write_review  # lazy: start-up time
 
-        if not self._ready():
+        state = self._state()
+        if state is None:
             return
-        w = self.window
         if path is None:
-            path = self._ask_save("Save review", f"{w.comparison.subject}.review.json",
+            path = self._ask_save("Save review", f"{state.comparison.subject}.review.json",
                                   "Review (*.review.json *.json)")
             if not path:
                 return
             overwrite = True  # the save dialog has asked before replacing a file
-        review = self._run("Saving the review", lambda: save_review(
-            path, make_review(w.controller.inputs, w.controller.settings, self.view_state()),
-            overwrite=overwrite))
-        if review:
-            w.statusBar().showMessage(f"Review saved: {path}", 6000)
-            self.exported.emit(str(path))
+        self._start("Saving the review", write_review, state, path, self.view_state(),
+                    overwrite)
 
     def open_review(self, path: str | Path | None = None) -> None:
         """Open a saved review: check its inputs, recompute, then restore the view."""
-        from core.io.review_file import load_review, open_review_inputs
+        from core.io.review_file import load_review, open_review_inputs  # lazy: start-up
 
         w = self.window
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(w, "Open review", w._last_folder(),
+            path, _ = QFileDialog.getOpenFileName(w, "Open review", w.last_folder(),
                                                   "Review (*.review.json *.json)")
             if not path:
                 return
-        review = self._run("Opening the review", lambda: load_review(path))
-        if review is None:
+        try:  # a small JSON file: read here, so a bad file is reported at once
+            review = load_review(path)
+        except (InputError, OSError, ValueError) as exc:
+            w.show_error(user_message(exc, "Opening the review"))
             return
         settings = review.analysis_settings
         strategy = settings.denoise.strategy or "auto"

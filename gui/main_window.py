@@ -67,9 +67,8 @@ class MainWindow(QMainWindow):
         self.controller = controller or SessionController(parent=self)
         self.cursor = CursorModel(HOME_MM, parent=self)
         self.last_error = ""
-        self.comparison = None
         self.actions_ = Actions(self)
-        self.recent_menu = build_menus(self, self.actions_)
+        self.file_menu, self.recent_menu = build_menus(self, self.actions_)
         self._build_central()
         self._build_status()
         self._wire()
@@ -77,8 +76,9 @@ class MainWindow(QMainWindow):
         self.review = ReviewPanels(self)  # QC and Statistics tabs, motion banner
         self.review.stats_panel.edge_selected.connect(self._on_cell_clicked)
         self.seeds, self.seed_panel = install_seed_tab(self)  # Seeds & GBC tab (issue 4)
-        self.exports = ExportActions(self)  # File: export report/tables/maps, reviews (issue 7)
+        self.exports = ExportActions(self, self.file_menu)  # File: exports and saved reviews
         self._restore_settings()
+        self._on_display_changed(self.controller.display)
         self._on_cursor_moved(self.cursor.position)
 
     # ------------------------------------------------------------------ layout
@@ -172,7 +172,12 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.readout, 1)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
-        self._on_busy_changed(False)
+        self.show_busy(False)
+
+    @property
+    def comparison(self):
+        """The comparison shown (the current review state's), or None."""
+        return self.controller.comparison
 
     # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
@@ -186,20 +191,24 @@ class MainWindow(QMainWindow):
         a.about.triggered.connect(self._show_about)
         a.show_matrices.toggled.connect(self.matrices.setVisible)
         a.show_timeseries.toggled.connect(self.timeseries.setVisible)
-        a.network_blocks.toggled.connect(self.matrices.block_button.setChecked)
+        a.network_blocks.toggled.connect(lambda on: c.set_display(network_blocks=on))
         a.reset_cursor.triggered.connect(lambda: self.cursor.set_position(HOME_MM))
         self.matrices.blocks_toggled.connect(self._on_blocks_toggled)
         self.matrices.cell_clicked.connect(self._on_cell_clicked)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self.colormap.currentTextChanged.connect(self._on_style_changed)
-        self.threshold.valueChanged.connect(self._on_style_changed)
-        self.opacity.valueChanged.connect(self._on_style_changed)
+        # the display widgets write to the display options model; views render the model
+        self.colormap.currentTextChanged.connect(lambda text: c.set_display(colormap=text))
+        self.threshold.valueChanged.connect(lambda v: c.set_display(threshold=v / 100))
+        self.opacity.valueChanged.connect(lambda v: c.set_display(opacity=v / 100))
+        self.matrices.significant_button.toggled.connect(
+            lambda on: c.set_display(significant_only=on))
+        c.display_changed.connect(self._on_display_changed)
         self.cancel_button.clicked.connect(c.cancel)
         self.cursor.moved.connect(self._on_cursor_moved)
         c.maps_ready.connect(self._on_maps_ready)
         c.comparison_ready.connect(self._on_comparison_ready)
-        c.progress_changed.connect(self._on_progress_changed)
-        c.busy_changed.connect(self._on_busy_changed)
+        c.progress_changed.connect(self.show_progress)
+        c.busy_changed.connect(self.show_busy)
         c.error_occurred.connect(self.show_error)
         c.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled", 4000))
 
@@ -233,7 +242,7 @@ class MainWindow(QMainWindow):
             app_settings().setValue("last_folder", str(Path(paths[0]).parent))
 
     def _ask_fmriprep(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, strings.OPEN_FMRIPREP, self._last_folder())
+        folder = QFileDialog.getExistingDirectory(self, strings.OPEN_FMRIPREP, self.last_folder())
         if folder:
             self.open_path(folder)
 
@@ -241,7 +250,7 @@ class MainWindow(QMainWindow):
         pattern = ("NIfTI (*.nii *.nii.gz)" if kind == "nifti"
                    else "Time series (*.tsv *.csv *.txt)")
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Choose the PRE file, then the POST file (select both)", self._last_folder(),
+            self, "Choose the PRE file, then the POST file (select both)", self.last_folder(),
             pattern)
         if len(files) != 2:
             if files:
@@ -250,7 +259,8 @@ class MainWindow(QMainWindow):
         pre, post = sorted(files)
         self.open_path(pre, post)
 
-    def _last_folder(self) -> str:
+    def last_folder(self) -> str:
+        """Return the folder the file dialogs start in (the last one opened)."""
         return str(app_settings().value("last_folder", str(Path.home())))
 
     def _fill_recent(self) -> None:
@@ -284,11 +294,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(strings.NO_ATLAS_MAPS, 8000)
 
     def _on_comparison_ready(self, comparison) -> None:
-        self.comparison = comparison
         self.stack.setCurrentIndex(1)
-        self.matrices.set_data(MatrixData.from_comparison(
-            comparison, self.actions_.network_blocks.isChecked()),
-            self.actions_.network_blocks.isChecked())
+        blocks = self.controller.display.network_blocks
+        self.matrices.set_data(MatrixData.from_comparison(comparison, blocks), blocks)
         self._show_most_changed_edge()
         atlas = comparison.atlas.title if comparison.atlas is not None else "ROI tables"
         s = comparison
@@ -302,14 +310,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{s.subject} — {strings.APP_NAME}")
         self._on_cursor_moved(self.cursor.position)
 
-    def _on_progress_changed(self, percent: int, message: str) -> None:
+    def show_progress(self, percent: int, message: str) -> None:
+        """Show a job's progress in the status bar."""
         self.progress.setValue(percent)
         if "%" in message:  # the message carries its own percentage
             self.progress.setFormat(message)
         else:
             self.progress.setFormat(f"{message} %p%" if message else "%p%")
 
-    def _on_busy_changed(self, busy: bool) -> None:
+    def show_busy(self, busy: bool) -> None:
+        """Show or hide the progress bar and Cancel button."""
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.actions_.recompute.setEnabled(not busy)
@@ -325,13 +335,31 @@ class MainWindow(QMainWindow):
         self.error_shown.emit(message)
 
     # ------------------------------------------------------------------ view actions
-    def _on_style_changed(self, *_args) -> None:
-        self.slices.apply_style(OverlayStyle(colormap=self.colormap.currentText(),
-                                             threshold=self.threshold.value() / 100,
-                                             opacity=self.opacity.value() / 100))
+    def _on_display_changed(self, display) -> None:
+        """Render the display options model; keep the widgets in step with it."""
+        for widget, value in ((self.threshold, round(display.threshold * 100)),
+                              (self.opacity, round(display.opacity * 100))):
+            if widget.value() != value:
+                widget.blockSignals(True)
+                widget.setValue(value)
+                widget.blockSignals(False)
+        if self.colormap.currentText() != display.colormap:
+            self.colormap.blockSignals(True)
+            self.colormap.setCurrentText(display.colormap)
+            self.colormap.blockSignals(False)
+        # these re-render their views; their signals come back here as no-op changes
+        for button, on in ((self.actions_.network_blocks, display.network_blocks),
+                           (self.matrices.block_button, display.network_blocks),
+                           (self.matrices.significant_button, display.significant_only)):
+            if button.isChecked() != on:
+                button.setChecked(on)
+        self.slices.apply_style(OverlayStyle(colormap=display.colormap,
+                                             threshold=display.threshold,
+                                             opacity=display.opacity))
 
     def _on_blocks_toggled(self, blocks: bool) -> None:
-        self.actions_.network_blocks.setChecked(blocks)
+        if blocks != self.controller.display.network_blocks:
+            self.controller.set_display(network_blocks=blocks)
         if self.comparison is not None:
             self.matrices.set_data(MatrixData.from_comparison(self.comparison, blocks), blocks)
 

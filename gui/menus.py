@@ -83,7 +83,7 @@ class Actions:
 
 
 def build_menus(window, actions: Actions):
-    """Fill the window's menu bar; return the Recent submenu (refilled on show)."""
+    """Fill the window's menu bar; return the File menu and its Recent submenu."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     for action in (actions.open_demo, actions.open_fmriprep, actions.open_nifti,
@@ -109,7 +109,7 @@ def build_menus(window, actions: Actions):
     analysis.addAction(actions.recompute)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(actions.about)
-    return recent
+    return file_menu, recent
 
 
 def about_text() -> str:

@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.measure_names import QC_MEASURE_NAMES
 from gui import strings
 
 __all__ = ["QcPanel"]
@@ -27,18 +28,8 @@ STD_DVARS_THRESHOLD = 1.5
 SCRUB_BRUSH = (230, 60, 60, 45)
 LINE_PEN = pg.mkPen((40, 70, 160), width=1.2)
 THRESHOLD_PEN = pg.mkPen((200, 30, 30), width=1, style=Qt.PenStyle.DashLine)
-MEASURES = {
-    "n_volumes": ("Volumes", "{:.0f}"),
-    "n_kept": ("Volumes kept", "{:.0f}"),
-    "percent_scrubbed": ("Scrubbed (%)", "{:.1f}"),
-    "mean_fd_mm": ("Mean FD (mm)", "{:.3f}"),
-    "max_fd_mm": ("Max FD (mm)", "{:.3f}"),
-    "mean_dvars": ("Mean DVARS", "{:.3g}"),
-    "mean_std_dvars": ("Mean std. DVARS", "{:.3f}"),
-    "mean_tsnr_gm": ("Mean tSNR, grey matter", "{:.1f}"),
-    "qcfc_delta_z_distance_r": ("QC-FC: r(Δz, distance)", "{:+.3f}"),
-    "qcfc_abs_delta_z_distance_r": ("QC-FC: r(|Δz|, distance)", "{:+.3f}"),
-}
+#: Names and number formats of the QC measures, shared with the report.
+MEASURES = QC_MEASURE_NAMES
 
 
 def _fmt(measure: str, value: float) -> str:
@@ -48,7 +39,7 @@ def _fmt(measure: str, value: float) -> str:
 
 
 class QcPanel(QWidget):
-    """QC of pre and post side by side; fill with :meth:`set_stats` (a ReviewStats)."""
+    """QC of pre and post side by side, filled by :meth:`set_stats` from ReviewStatistics."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,7 +150,7 @@ class QcPanel(QWidget):
         self.empty_label.setVisible(True)
 
     def set_stats(self, stats) -> None:
-        """Show the QC of a :class:`gui.stats_controller.ReviewStats`."""
+        """Show the QC of a :class:`core.review_state.ReviewStatistics`."""
         self.clear()
         if stats.qc_pre is None:
             self.empty_label.setText(strings.QC_MISSING)

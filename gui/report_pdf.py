@@ -27,7 +27,8 @@ from PyQt6.QtGui import (
 )
 
 from core.io.files import atomic_path
-from core.report.content import ReportContent, report_html
+from core.report.content import ReportContent
+from core.report.html import report_html
 
 __all__ = ["ensure_app", "render_matrices_png", "render_report_images", "render_slices_png",
            "write_pdf"]

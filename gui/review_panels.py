@@ -6,9 +6,10 @@ import numpy as np
 from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtWidgets import QLabel
 
+from core.review_state import ReviewState, ReviewStatistics
 from gui import strings
 from gui.qc_panel import QcPanel
-from gui.stats_controller import ReviewStats, StatsController, block_significance
+from gui.stats_controller import StatsController, block_significance
 from gui.stats_panel import StatsPanel
 
 __all__ = ["ReviewPanels"]
@@ -28,7 +29,8 @@ class ReviewPanels(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self.stats_controller = StatsController(parent=self)
+        self._comparison = None
+        self.stats_controller = StatsController(window.controller, parent=self)
         self.qc_panel = QcPanel()
         self.stats_panel = StatsPanel()
         window.tabs.addTab(self.qc_panel, "Quality control")
@@ -40,7 +42,7 @@ class ReviewPanels(QObject):
         page = window.splitter.parentWidget().layout()
         page.insertWidget(page.indexOf(window.splitter), self.motion_banner)
         s, panel = self.stats_controller, self.stats_panel
-        window.controller.comparison_ready.connect(self._on_comparison_ready)
+        window.controller.state_changed.connect(self._on_state_changed)
         s.motion_warning_changed.connect(self._on_motion_warning_changed)
         s.stats_ready.connect(self._on_stats_ready)
         s.error_occurred.connect(window.show_error)
@@ -55,23 +57,28 @@ class ReviewPanels(QObject):
         """Ask a running bootstrap to stop (the window waits for the thread pool)."""
         self.stats_controller.cancel_bootstrap()
 
-    def _on_comparison_ready(self, comparison) -> None:
+    def _on_state_changed(self, state: ReviewState) -> None:
+        if state.comparison is self._comparison:
+            return  # statistics or display options of the review already shown
+        self._comparison = state.comparison
         self.window.matrices.set_significance(None, None)
         self.qc_panel.clear()
         self.stats_panel.clear()
         # start the statistics once the first view is painted, not competing with it
-        QTimer.singleShot(0, lambda: self._analyse(comparison))
+        QTimer.singleShot(0, lambda: self._analyse(state))
 
-    def _analyse(self, comparison) -> None:
-        if self.window.comparison is comparison and not self.window.closing:
-            self.stats_controller.analyse(comparison)
+    def _analyse(self, state: ReviewState) -> None:
+        current = self.window.controller.state
+        if current is not None and current.comparison is state.comparison \
+                and not self.window.closing:
+            self.stats_controller.analyse(current)
 
     def _on_motion_warning_changed(self, warning: str) -> None:
         self.motion_banner.setText(strings.MOTION_BANNER.format(warning=warning))
         self.motion_banner.setToolTip(warning)
         self.motion_banner.setVisible(bool(warning))
 
-    def _on_stats_ready(self, stats: ReviewStats) -> None:
+    def _on_stats_ready(self, stats: ReviewStatistics) -> None:
         self.qc_panel.set_stats(stats)
         self.stats_panel.set_stats(stats)
         n = len(self.stats_controller.comparison.rois)

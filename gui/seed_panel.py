@@ -372,8 +372,8 @@ def install_seed_tab(window) -> tuple[SeedController, SeedPanel]:
     window.review.stats_controller.analysis_finished.connect(prepare)
     c.busy_changed.connect(lambda busy: seeds.reset() if busy else None)
     for signal in (c.busy_changed, seeds.busy_changed):
-        signal.connect(lambda _busy: window._on_busy_changed(c.busy or seeds.busy))
-    seeds.progress_changed.connect(window._on_progress_changed)
+        signal.connect(lambda _busy: window.show_busy(c.busy or seeds.busy))
+    seeds.progress_changed.connect(window.show_progress)
     window.cancel_button.clicked.connect(seeds.cancel)
     seeds.error_occurred.connect(window.show_error)
     seeds.cancelled.connect(lambda: window.statusBar().showMessage("Cancelled", 4000))

@@ -1,55 +1,23 @@
-"""StatsController: QC and statistics tables of a comparison, and the bootstrap, in workers."""
+"""StatsController: the statistics of each review state, and the bootstrap, in workers."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from PyQt6.QtCore import QObject, QThreadPool, pyqtSignal
-from superqt.utils import create_worker
+from PyQt6.QtCore import QObject, pyqtSignal
 
-from core.errors import AnalysisCancelled
-from gui.strings import UNEXPECTED
-from gui.workers import guarded
+from core.review_state import ReviewState
+from gui.jobs import JobRunner
 
-__all__ = ["ReviewStats", "StatsController", "block_significance"]
+if TYPE_CHECKING:
+    from core.review_state import ReviewStatistics
+
+__all__ = ["StatsController", "block_significance", "compute_review_stats"]
 
 log = logging.getLogger(__name__)
-QCFC_MAX_POINTS = 4000
-
-
-@dataclass(eq=False)
-class ReviewStats:
-    """Everything the QC and statistics tabs show for one comparison (no Qt).
-
-    Attributes
-    ----------
-    edges : DataFrame
-        :func:`core.stats.inference.edge_table` plus ``index_a, index_b`` (ROI indices).
-    networks : DataFrame
-        :func:`core.stats.inference.network_stats_table`.
-    qc_pre, qc_post : core.qc.session.SessionQC or None
-    qc_table : DataFrame or None
-        :func:`core.qc.session.qc_table` (with the QC-FC rows).
-    qcfc : core.qc.session.QcFc or None
-    distance, delta_z : ndarray
-        Inter-ROI distance (mm) and Δz of up to ``QCFC_MAX_POINTS`` edges (empty
-        without ROI coordinates).
-    motion_warning : str
-        :func:`core.qc.session.motion_warning` ("" when the sessions agree or lack QC).
-    """
-
-    edges: pd.DataFrame
-    networks: pd.DataFrame
-    qc_pre: object | None = None
-    qc_post: object | None = None
-    qc_table: pd.DataFrame | None = None
-    qcfc: object | None = None
-    distance: np.ndarray | None = None
-    delta_z: np.ndarray | None = None
-    motion_warning: str = ""
 
 
 def block_significance(networks: pd.DataFrame, alpha: float = 0.05) -> np.ndarray:
@@ -63,43 +31,26 @@ def block_significance(networks: pd.DataFrame, alpha: float = 0.05) -> np.ndarra
     return mask
 
 
-def compute_review_stats(comparison) -> ReviewStats:
-    """Run in a worker thread: edge and network tests, QC table and QC-FC data."""
-    from core.qc import motion_warning, qc_fc, qc_table
-    from core.stats import edge_table, network_stats_table
+def compute_review_stats(comparison, inputs, progress=None) -> ReviewStatistics:
+    """Run in a worker thread: QC, edge and network tests, QC table, QC-FC, hashes."""
+    from core.review import compute_statistics  # lazy: the scientific stack (start-up)
 
-    qc = comparison.complete_qc()
-    edges = edge_table(comparison)
-    n = len(comparison.rois)
-    ii, jj = np.triu_indices(n, k=1)
-    edges["index_a"], edges["index_b"] = ii, jj
-    result = ReviewStats(edges=edges, networks=network_stats_table(comparison))
-    if qc is not None:
-        pre, post = qc
-        result.motion_warning = motion_warning(pre, post) or ""
-        result.qc_pre, result.qc_post = pre, post
-        result.qcfc = qc_fc(comparison, pre, post)
-        result.qc_table = qc_table(pre, post, result.qcfc)
-    coords = comparison.rois.coords_mm
-    if coords is not None and n >= 3:
-        keep = np.arange(ii.size)
-        if keep.size > QCFC_MAX_POINTS:
-            keep = np.random.default_rng(0).choice(keep, QCFC_MAX_POINTS, replace=False)
-        coords = np.asarray(coords, dtype=float)
-        result.distance = np.linalg.norm(coords[ii[keep]] - coords[jj[keep]], axis=1)
-        result.delta_z = comparison.delta_z[ii[keep], jj[keep]]
-    return result
+    return compute_statistics(comparison, inputs, progress)
 
 
 class StatsController(QObject):
-    """Compute the review statistics of each comparison and run the bootstrap on request.
+    """Compute the statistics of each new review state and run the bootstrap on request.
+
+    The statistics are computed once per comparison, in a worker, and published
+    as a new :class:`core.review_state.ReviewState` through the session
+    controller; exports and the report read them from there.
 
     Signals
     -------
     motion_warning_changed(str)
         The motion warning of the new comparison ("" when the sessions agree).
     stats_ready(object)
-        A :class:`ReviewStats`.
+        A :class:`core.review_state.ReviewStatistics`.
     bootstrap_ready(object)
         The :func:`core.stats.bootstrap.bootstrap_network_ci` table.
     bootstrap_progress(int, str)
@@ -120,117 +71,76 @@ class StatsController(QObject):
     bootstrap_busy_changed = pyqtSignal(bool)
     bootstrap_cancelled = pyqtSignal()
     error_occurred = pyqtSignal(str)
-    _progress = pyqtSignal(int, int, str)
 
-    def __init__(self, parent: QObject | None = None, n_boot: int = 1000) -> None:
+    def __init__(self, session=None, parent: QObject | None = None,
+                 n_boot: int = 1000) -> None:
         super().__init__(parent)
+        self.session = session
         self.n_boot = n_boot
         self.comparison = None
-        self.stats: ReviewStats | None = None
-        self._generation = 0
-        self._boot_generation = 0
-        self._boot_cancel: list[bool] | None = None
-        self._workers: set = set()
-        self._progress.connect(self._on_progress)
+        self.stats: ReviewStatistics | None = None
+        self.jobs = JobRunner("statistics", self)
+        self.jobs.succeeded.connect(self._on_stats)
+        self.jobs.failed.connect(self._on_failed)
+        self.bootstrap_jobs = JobRunner("bootstrap", self)
+        b = self.bootstrap_jobs
+        b.progressed.connect(self.bootstrap_progress)
+        b.busy_changed.connect(self.bootstrap_busy_changed)
+        b.succeeded.connect(lambda _job, table: self.bootstrap_ready.emit(table))
+        b.failed.connect(lambda _job, message: self.error_occurred.emit(message))
+        b.cancelled.connect(lambda _job: self.bootstrap_cancelled.emit())
 
     @property
     def bootstrap_running(self) -> bool:
         """True while a bootstrap runs."""
-        return self._boot_cancel is not None
+        return self.bootstrap_jobs.busy
 
-    def analyse(self, comparison) -> None:
-        """Compute QC (when deferred), the tables and the motion warning in a worker."""
-        self.cancel_bootstrap()
-        self.comparison, self.stats = comparison, None
-        self._generation += 1
-        generation = self._generation
+    @property
+    def busy(self) -> bool:
+        """True while the statistics are computed."""
+        return self.jobs.busy
+
+    def analyse(self, state: ReviewState) -> None:
+        """Compute the state's QC (when deferred), tables and motion warning in a worker."""
+        self.bootstrap_jobs.forget()
+        self.comparison, self.stats = state.comparison, None
         self.motion_warning_changed.emit("")
-        worker = create_worker(compute_review_stats, comparison, _start_thread=False,
-                               _ignore_errors=True)
-        worker.returned.connect(guarded(self, lambda result: self._on_stats(generation, result)))
-        worker.errored.connect(guarded(self, lambda exc: self._on_error(generation, exc)))
-        self._launch(worker)
+        self.jobs.start("statistics", compute_review_stats, state.comparison, state.inputs,
+                        message="Computing quality control and statistics")
 
     def run_bootstrap(self) -> None:
         """Bootstrap CIs of the network-level Δz of the current comparison."""
         if self.comparison is None or self.bootstrap_running:
             return
-        from core.stats.bootstrap import bootstrap_network_ci
+        from core.stats.bootstrap import bootstrap_network_ci  # lazy: start-up time
 
-        cancel = [False]
-        self._boot_cancel = cancel
-        self._boot_generation += 1
-        generation = self._boot_generation
-
-        def progress(fraction: float, message: str) -> None:
-            if cancel[0]:
-                raise AnalysisCancelled(message)
-            self._progress.emit(generation, round(100 * fraction), message)
-
-        worker = create_worker(bootstrap_network_ci, self.comparison, n_boot=self.n_boot,
-                               progress=progress, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(guarded(self, lambda table: self._on_bootstrap(generation, table)))
-        worker.errored.connect(guarded(self, lambda exc: self._on_bootstrap_error(generation, exc)))
-        worker.finished.connect(guarded(self, lambda: self._on_bootstrap_finished(generation)))
-        self.bootstrap_busy_changed.emit(True)
-        self.bootstrap_progress.emit(0, "Bootstrap starting")
-        self._launch(worker)
+        self.bootstrap_jobs.start("bootstrap", _bootstrap_work, bootstrap_network_ci,
+                                  self.comparison, self.n_boot, message="Bootstrap starting")
 
     def cancel_bootstrap(self) -> None:
         """Ask a running bootstrap to stop at its next progress report."""
-        if self._boot_cancel is not None:
-            self._boot_cancel[0] = True
-            self.bootstrap_progress.emit(0, "Cancelling…")
+        self.bootstrap_jobs.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel the bootstrap and wait for the workers."""
         self.cancel_bootstrap()
-        QThreadPool.globalInstance().waitForDone(timeout_ms)
+        self.jobs.shutdown(timeout_ms)
 
     # ------------------------------------------------------------------ worker results
-    def _launch(self, worker) -> None:
-        self._workers.add(worker)
-        worker.finished.connect(guarded(self, lambda: self._workers.discard(worker)))
-        worker.start()
-
-    def _on_stats(self, generation: int, result: ReviewStats) -> None:
-        if generation == self._generation:
-            self.stats = result
-            self.motion_warning_changed.emit(result.motion_warning)
-            self.stats_ready.emit(result)
-            self.analysis_finished.emit(self.comparison)
-
-    def _on_error(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
-        if isinstance(exc, (ValueError, OSError)):
-            log.warning("statistics failed: %s", exc)
-            self.error_occurred.emit(f"Statistics could not be computed: {exc}")
-        else:
-            log.error("statistics failed unexpectedly", exc_info=exc)
-            self.error_occurred.emit(UNEXPECTED.format(kind=type(exc).__name__))
+    def _on_stats(self, _job, stats: ReviewStatistics) -> None:
+        self.stats = stats
+        session = self.session
+        if session is not None and session.state is not None \
+                and session.state.comparison is self.comparison:
+            session.publish(session.state.with_statistics(stats))
+        self.motion_warning_changed.emit(stats.motion_warning)
+        self.stats_ready.emit(stats)
         self.analysis_finished.emit(self.comparison)
 
-    def _on_progress(self, generation: int, percent: int, message: str) -> None:
-        if generation == self._boot_generation and self.bootstrap_running:
-            self.bootstrap_progress.emit(percent, message)
+    def _on_failed(self, _job, message: str) -> None:
+        self.error_occurred.emit(f"Statistics could not be computed: {message}")
+        self.analysis_finished.emit(self.comparison)
 
-    def _on_bootstrap(self, generation: int, table: pd.DataFrame) -> None:
-        if generation == self._boot_generation and self._boot_cancel is not None \
-                and not self._boot_cancel[0]:
-            self.bootstrap_ready.emit(table)
 
-    def _on_bootstrap_error(self, generation: int, exc: BaseException) -> None:
-        if generation != self._boot_generation:
-            return
-        if isinstance(exc, AnalysisCancelled):
-            log.info("bootstrap cancelled")
-            self.bootstrap_cancelled.emit()
-        else:
-            self._on_error(self._generation, exc)
-
-    def _on_bootstrap_finished(self, generation: int) -> None:
-        if generation == self._boot_generation:
-            self._boot_cancel = None
-            self.bootstrap_progress.emit(0, "")
-            self.bootstrap_busy_changed.emit(False)
+def _bootstrap_work(bootstrap, comparison, n_boot: int, progress):
+    return bootstrap(comparison, n_boot=n_boot, progress=progress)

@@ -226,7 +226,7 @@ class StatsPanel(QWidget):
 
     # ------------------------------------------------------------------ data
     def set_stats(self, stats) -> None:
-        """Fill both tables from a :class:`gui.stats_controller.ReviewStats`."""
+        """Fill both tables from a :class:`core.review_state.ReviewStatistics`."""
         self.empty_label.setVisible(False)
         self.edge_model.set_frame(stats.edges)
         self.network_model.set_frame(stats.networks)

@@ -1,4 +1,7 @@
-"""The view state a saved review records and restores: cursor, seed, display settings.
+"""The view state a saved review records and restores: cursor, seed, display options.
+
+The display options come from the controller's model
+(:class:`core.review_state.DisplayOptions`), never from widgets.
 
 Plain functions over a MainWindow; the values are JSON-ready so
 :mod:`core.io.review_file` can store them.
@@ -12,15 +15,16 @@ __all__ = ["apply_view", "view_state"]
 def view_state(window, patient_label: str | None = None) -> dict:
     """Return the view as JSON-ready values (cursor, seed, display settings)."""
     w = window
-    seed = _seed_state(window)
+    display = w.controller.display
     return {
         "cursor_mm": [float(v) for v in w.cursor.position],
-        "seed": seed,
+        "seed": _seed_state(window),
         "map_title": w.slices.data.title if w.slices.data is not None else None,
-        "colormap": w.colormap.currentText(), "threshold": w.threshold.value(),
-        "opacity": w.opacity.value(),
-        "network_blocks": w.actions_.network_blocks.isChecked(),
-        "significant_only": w.matrices.significant_button.isChecked(),
+        # display options as percent, as format version 1 stores them
+        "colormap": display.colormap, "threshold": round(display.threshold * 100),
+        "opacity": round(display.opacity * 100), "network_blocks": display.network_blocks,
+        "significant_only": display.significant_only, "verdict": display.verdict,
+        "delta_units": display.delta_units,
         "tab": w.tabs.currentIndex(), "patient_label": patient_label,
     }
 
@@ -28,13 +32,18 @@ def view_state(window, patient_label: str | None = None) -> dict:
 def apply_view(window, view: dict) -> None:
     """Restore a view saved by :func:`view_state` (the seed map once seeds are ready)."""
     w = window
+    changes: dict = {"network_blocks": bool(view.get("network_blocks", False)),
+                     "significant_only": bool(view.get("significant_only", False))}
     if view.get("colormap"):
-        w.colormap.setCurrentText(str(view["colormap"]))
-    for widget, key in ((w.threshold, "threshold"), (w.opacity, "opacity")):
+        changes["colormap"] = str(view["colormap"])
+    for key in ("threshold", "opacity"):
         if view.get(key) is not None:
-            widget.setValue(int(view[key]))
-    w.actions_.network_blocks.setChecked(bool(view.get("network_blocks", False)))
-    w.matrices.significant_button.setChecked(bool(view.get("significant_only", False)))
+            changes[key] = min(max(float(view[key]) / 100, 0.0), 1.0)
+    for key, allowed in (("verdict", ("within", "reference")),
+                         ("delta_units", ("z", "reference_sd"))):
+        if view.get(key) in allowed:
+            changes[key] = view[key]
+    w.controller.set_display(**changes)
     if view.get("tab") is not None:
         w.tabs.setCurrentIndex(int(view["tab"]))
     if view.get("cursor_mm") is not None:

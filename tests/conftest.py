@@ -40,11 +40,35 @@ def demo_comparison(demo_root):
 
 
 @pytest.fixture(scope="session")
-def review_stats(demo_comparison):
-    """Statistics tables of the demo comparison, as the review panels show them."""
-    from gui.stats_controller import compute_review_stats
+def demo_review(demo_comparison):
+    """The demo patient's review state with its statistics, computed once per session."""
+    from core.demo import open_demo_patient
+    from core.review import compute_statistics
+    from core.review_state import ReviewState
 
-    return compute_review_stats(demo_comparison)
+    inputs = open_demo_patient()
+    return ReviewState(inputs=inputs, comparison=demo_comparison,
+                       statistics=compute_statistics(demo_comparison, inputs))
+
+
+@pytest.fixture(scope="session")
+def review_stats(demo_review):
+    """Statistics tables of the demo comparison, as the review panels show them."""
+    return demo_review.statistics
+
+
+@pytest.fixture(scope="session")
+def show_comparison(demo_root):
+    """``show(window, comparison)``: publish a comparison as a new review state, as opening does."""
+    from core.demo import open_demo_patient
+    from core.review_state import ReviewState
+
+    def show(window, comparison, inputs=None) -> None:
+        window.controller.publish(ReviewState(inputs=inputs or open_demo_patient(),
+                                              comparison=comparison))
+        window.controller.comparison_ready.emit(comparison)
+
+    return show
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ def window(window, qtbot):
     """The shared window (tests/conftest.py) with the demo patient open."""
     with qtbot.waitSignal(window.controller.comparison_ready, timeout=90000):
         window.open_demo()
+    # exports read the statistics of the review state: they are enabled once those exist
+    qtbot.waitUntil(lambda: window.exports.export_tables_action.isEnabled(), timeout=90000)
     return window
 
 
@@ -35,16 +37,20 @@ def test_exports_from_the_window(window, tmp_path, qtbot):
     assert pdf.read_bytes().startswith(b"%PDF")
     assert "Bed 4" in pdf.with_suffix(".html").read_text(encoding="utf-8")
     inside = window.controller.inputs.files["pre_bold"].parent / "bad.pdf"
-    e.export_report(inside, label="x")
+    with qtbot.waitSignal(window.error_shown, timeout=60000):
+        e.export_report(inside, label="x")
     assert "outside the patient's input folders" in window.last_error
     assert not inside.exists()
     # tables with ROI names
-    e.export_tables(tmp_path / "tables", overwrite=True)
+    with qtbot.waitSignal(e.exported, timeout=60000):
+        e.export_tables(tmp_path / "tables", overwrite=True)
+    assert e.open_folder.isVisibleTo(window)  # the status bar offers to open the folder
     delta = pd.read_csv(tmp_path / "tables" / "connectivity_delta.tsv", sep="\t", index_col=0)
     assert list(delta.columns) == window.comparison.rois.names
     assert np.allclose(delta.to_numpy(), window.comparison.delta_z, atol=1e-5)
     # maps in MNI space
-    e.export_maps(tmp_path / "maps", overwrite=True)
+    with qtbot.waitSignal(e.exported, timeout=60000):
+        e.export_maps(tmp_path / "maps", overwrite=True)
     names = {p.name for p in (tmp_path / "maps").iterdir()}
     assert {"strength_pre.nii.gz", "strength_delta.nii.gz", "tsnr_pre.nii.gz"} <= names
     img = nib.load(tmp_path / "maps" / "strength_delta.nii.gz")
@@ -68,9 +74,11 @@ def test_save_and_open_review_restores_view_and_numbers(window, tmp_path, qtbot)
     window.colormap.setCurrentText("viridis")
     window.threshold.setValue(33)
     path = tmp_path / "case.review.json"
-    e.save_review(path)
+    with qtbot.waitSignal(e.exported, timeout=60000):
+        e.save_review(path)
     assert path.is_file()
-    e.save_review(path)  # exists: refused, not overwritten
+    with qtbot.waitSignal(window.error_shown, timeout=60000):
+        e.save_review(path)  # exists: refused, not overwritten
     assert "exists" in window.last_error
     window.cursor.set_position((0.0, 0.0, 0.0))
     window.colormap.setCurrentText("inferno")

@@ -68,13 +68,13 @@ def test_scrubbed_volumes_are_shaded(qtbot, review_stats):
     assert "3 scrubbed" in panel.fd_plots[0].titleLabel.text
 
 
-def test_motion_banner_follows_core_warning(qtbot, window, demo_comparison):
+def test_motion_banner_follows_core_warning(qtbot, window, demo_comparison, show_comparison):
     from core.qc import motion_warning
 
     review = window.review
     assert motion_warning(*demo_comparison.qc) is None
     with qtbot.waitSignal(review.stats_controller.stats_ready, timeout=30000):
-        window.controller.comparison_ready.emit(demo_comparison)
+        show_comparison(window, demo_comparison)
     assert not review.motion_banner.isVisible()
     assert review.qc_panel.table.rowCount() > 0
 
@@ -82,7 +82,7 @@ def test_motion_banner_follows_core_warning(qtbot, window, demo_comparison):
     warning = motion_warning(*moved.qc)
     assert warning is not None
     with qtbot.waitSignal(review.stats_controller.stats_ready, timeout=30000):
-        window.controller.comparison_ready.emit(moved)
+        show_comparison(window, moved)
     assert review.motion_banner.isVisible()
     assert warning in review.motion_banner.text()
     for tab in range(window.tabs.count()):  # above the views: visible on every tab
@@ -92,5 +92,5 @@ def test_motion_banner_follows_core_warning(qtbot, window, demo_comparison):
     assert {"Quality control", "Statistics"} <= set(titles)
 
     with qtbot.waitSignal(review.stats_controller.stats_ready, timeout=30000):
-        window.controller.comparison_ready.emit(demo_comparison)
+        show_comparison(window, demo_comparison)
     assert not review.motion_banner.isVisible()

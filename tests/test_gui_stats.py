@@ -67,13 +67,14 @@ def test_clicking_a_row_emits_its_roi_indices(qtbot, panel, review_stats, demo_c
     assert (names[a], names[b]) == (top.roi_a, top.roi_b)
 
 
-def test_row_click_moves_the_window_selection(qtbot, isolated_settings, demo_comparison):
+def test_row_click_moves_the_window_selection(qtbot, isolated_settings, demo_comparison,
+                                               show_comparison):
     from gui.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.review.stats_controller.stats_ready, timeout=30000):
-        win.controller.comparison_ready.emit(demo_comparison)
+        show_comparison(win, demo_comparison)
     edges = win.review.stats_controller.stats.edges
     row = edges.iloc[7]
     win.review.stats_panel.edge_selected.emit(int(row.index_a), int(row.index_b))

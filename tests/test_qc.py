@@ -118,10 +118,10 @@ def test_deferred_qc_equals_qc_computed_while_reading(demo_root, demo_comparison
     from core.pipeline import run_comparison
 
     deferred = run_comparison(open_fmriprep(demo_root), demo_comparison.settings, defer_qc=True)
-    assert deferred.qc is None and deferred.pending_qc is not None
+    assert deferred.qc is None and deferred.deferred_qc is not None
     np.testing.assert_allclose(deferred.delta_z, demo_comparison.delta_z)
-    qc = deferred.complete_qc()
-    assert deferred.pending_qc is None and deferred.complete_qc() is qc
+    qc = deferred.quality_control()
+    assert deferred.qc is None, "the comparison is immutable: QC is kept by the review state"
     for got, expected in zip(qc, demo_comparison.qc, strict=True):
         np.testing.assert_allclose(got.dvars, expected.dvars, rtol=1e-6)
         np.testing.assert_allclose(got.std_dvars, expected.std_dvars, rtol=1e-6)

@@ -16,9 +16,8 @@ from core.report.content import (
     build_report_content,
     check_report_path,
     clean_patient_label,
-    report_html,
-    write_report_html,
 )
+from core.report.html import report_html, write_report_html
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"

@@ -13,9 +13,6 @@ image headers for it: no name and no birth date can reach a report.
 
 from __future__ import annotations
 
-import base64
-import html
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,35 +23,34 @@ import pandas as pd
 
 from core import DISCLAIMER
 from core.errors import InputError
-from core.io.files import atomic_write_text, sha256_file
 from core.io.inputs import PatientInputs
+from core.maps.seeds import empty_named_edges
+from core.measure_names import QC_MEASURE_NAMES
 from core.report.analysis_files import software_versions
 from core.results import Comparison
+from core.review import compute_statistics
+from core.review_state import ReviewState
 
 __all__ = [
     "FIGURES",
     "ReportContent",
     "build_report_content",
     "check_report_path",
-    "report_html",
-    "write_report_html",
+    "clean_patient_label",
+    "report_content",
 ]
+
 
 #: Figure keys, their captions, in report order.
 FIGURES = {
     "matrices": "Connectivity matrices, ROIs grouped by network (Fisher z; Δ = post − pre).",
     "slices": "Slices of the current map through the cursor (neurological view: left on left).",
 }
+
+
 _LABEL_MAX = 64
-_QC_NAMES = {
-    "n_volumes": ("Volumes", "{:.0f}"), "n_kept": ("Volumes kept", "{:.0f}"),
-    "percent_scrubbed": ("Scrubbed (%)", "{:.1f}"), "mean_fd_mm": ("Mean FD (mm)", "{:.3f}"),
-    "max_fd_mm": ("Max FD (mm)", "{:.2f}"), "mean_dvars": ("Mean DVARS", "{:.2f}"),
-    "mean_std_dvars": ("Mean std. DVARS", "{:.3f}"),
-    "mean_tsnr_gm": ("Mean tSNR (grey matter)", "{:.1f}"),
-    "qcfc_delta_z_distance_r": ("QC-FC: r(Δz, distance)", "{:+.3f}"),
-    "qcfc_abs_delta_z_distance_r": ("QC-FC: r(|Δz|, distance)", "{:+.3f}"),
-}
+
+
 
 
 @dataclass
@@ -84,6 +80,9 @@ class ReportContent:
         ``(role, file name, SHA-256)``.
     created : str
         Date and time (UTC) the report was made.
+    reference : dict or None
+        Provenance of the reference of repeat scans the verdict used; None
+        when significance is judged against within-scan noise only.
     map_title : str
         What the slice figure shows.
     disclaimer : str
@@ -104,6 +103,7 @@ class ReportContent:
     created: str = ""
     map_title: str = "ROI strength (mean Fisher z with all other ROIs)"
     disclaimer: str = DISCLAIMER
+    reference: dict[str, Any] | None = None
 
 
 def clean_patient_label(label: str | None, default: str) -> str:
@@ -155,59 +155,43 @@ def _parameters(comparison: Comparison) -> list[tuple[str, str]]:
     ]
 
 
-def _qc_frame(comparison: Comparison, inputs: PatientInputs | None) -> tuple[pd.DataFrame,
-                                                                              str | None]:
-    from core.qc import comparison_qc, motion_warning, qc_fc, qc_table
-
-    qc = comparison.complete_qc()
-    if qc is None:
-        if inputs is None:
-            return pd.DataFrame(columns=["measure", "pre", "post", "difference"]), None
-        qc = comparison_qc(comparison, inputs)
-    table = qc_table(qc[0], qc[1], qc_fc(comparison, qc[0], qc[1]))
+def _qc_frame(table: pd.DataFrame | None) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame(columns=["measure", "pre", "post", "difference"])
     rows = []
     for row in table.itertuples(index=False):
-        name, pattern = _QC_NAMES.get(str(row.measure), (str(row.measure), "{:.3f}"))
+        name, pattern = QC_MEASURE_NAMES.get(str(row.measure), (str(row.measure), "{:.3f}"))
         rows.append({"measure": name, "pre": _fmt(row.pre, pattern),
                      "post": _fmt(row.post, pattern),
                      "difference": _fmt(row.difference, pattern.replace("{:", "{:+")
                                         if "+" not in pattern else pattern)})
-    return pd.DataFrame(rows), motion_warning(qc[0], qc[1])
+    return pd.DataFrame(rows)
 
 
-def build_report_content(comparison: Comparison, inputs: PatientInputs | None = None,
-                         patient_label: str | None = None, map_title: str | None = None,
-                         hashes: dict[str, str] | None = None) -> ReportContent:
-    """Assemble the report of one comparison.
+def report_content(state: ReviewState, patient_label: str | None = None,
+                   map_title: str | None = None) -> ReportContent:
+    """Assemble the report of a computed review (nothing is computed again).
 
     Parameters
     ----------
-    comparison : Comparison
-    inputs : PatientInputs, optional
-        The inputs (for the SHA-256 list and, when the comparison has none, QC).
+    state : ReviewState
+        With its statistics.
     patient_label : str, optional
         Shown as the patient; defaults to the BIDS subject ID.  One line, at
         most 64 characters.
     map_title : str, optional
         What the slice figure shows (default: ROI strength).
-    hashes : dict of str to str, optional
-        Already known SHA-256 by input role (skips re-hashing).
 
     Returns
     -------
     ReportContent
     """
-    from core.maps.seeds import empty_named_edges
-    from core.stats import network_stats_table
-
-    qc, warning = _qc_frame(comparison, inputs)
+    comparison, statistics = state.comparison, state.statistics
+    if statistics is None:
+        raise ValueError("expected a review state with its statistics computed, got one "
+                         "without (core.review.compute_statistics)")
     edges = comparison.named_edges if comparison.named_edges is not None else (
         empty_named_edges())
-    files = []
-    if inputs is not None:
-        for role, path in sorted(inputs.files.items()):
-            digest = (hashes or {}).get(role) or sha256_file(path)
-            files.append((role, Path(path).name, digest))
     sessions = [
         (role, f"{s.label}: {s.n_kept} of {s.n_volumes} volumes kept"
                + (f", TR {s.tr:g} s" if s.tr else ""))
@@ -216,14 +200,41 @@ def build_report_content(comparison: Comparison, inputs: PatientInputs | None = 
     content = ReportContent(
         patient_label=clean_patient_label(patient_label, comparison.subject),
         subject=comparison.subject, sessions=sessions, parameters=_parameters(comparison),
-        qc=qc, motion_warning=warning, networks=network_stats_table(comparison),
-        named_edges=edges, named_edges_note=str(edges.attrs.get("note", "")),
-        warnings=list(comparison.warnings), software=software_versions(), inputs=files,
+        qc=_qc_frame(statistics.qc_table), motion_warning=statistics.motion_warning or None,
+        networks=statistics.networks, named_edges=edges,
+        named_edges_note=str(edges.attrs.get("note", "")),
+        warnings=list(state.warnings), software=software_versions(),
+        inputs=[(f.role, f.path.name, f.sha256) for f in statistics.input_files],
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        reference=statistics.reference,
     )
     if map_title:
         content.map_title = map_title
     return content
+
+
+def build_report_content(comparison: Comparison, inputs: PatientInputs,
+                         patient_label: str | None = None,
+                         map_title: str | None = None) -> ReportContent:
+    """Compute the statistics of a comparison and assemble its report.
+
+    For a notebook holding only a comparison; the program keeps a
+    :class:`core.review_state.ReviewState` and calls :func:`report_content`.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    inputs : PatientInputs
+    patient_label : str, optional
+    map_title : str, optional
+
+    Returns
+    -------
+    ReportContent
+    """
+    state = ReviewState(inputs=inputs, comparison=comparison,
+                        statistics=compute_statistics(comparison, inputs))
+    return report_content(state, patient_label, map_title)
 
 
 def check_report_path(path: str | Path, inputs: PatientInputs | None,
@@ -259,172 +270,3 @@ def check_report_path(path: str | Path, inputs: PatientInputs | None,
                              f"folders, got {out.parent}, which holds or lies inside the "
                              "inputs")
     return out
-
-
-# ---------------------------------------------------------------------- HTML
-_CSS = """
-body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 8.5pt; color: #111; }
-h1 { font-size: 14pt; margin: 0 0 2pt 0; }
-h2 { font-size: 10pt; margin: 7pt 0 2pt 0; color: #1a3d6d; }
-table.t { border-collapse: collapse; margin: 0; }
-table.t th { background: #e4e9f1; text-align: left; font-size: 7.5pt; }
-table.t td { font-size: 7.5pt; border-bottom: 1px solid #ddd; }
-td.n { text-align: right; }
-.sig { font-weight: bold; color: #8a1c00; }
-.warn { background: #fff1c2; color: #5c3d00; padding: 3pt; font-weight: bold; }
-.disc { background: #fde8e8; color: #6b0000; padding: 3pt; font-weight: bold; }
-.small { font-size: 7pt; color: #333; }
-.mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 6.5pt; }
-"""
-
-
-def _e(text: Any) -> str:
-    return html.escape(str(text))
-
-
-def _table(header: list[str], rows: list[list[str]], numeric: set[int] | None = None,
-           row_class: list[str] | None = None) -> str:
-    numeric = numeric or set()
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = []
-    for r, row in enumerate(rows):
-        cls = f' class="{row_class[r]}"' if row_class and row_class[r] else ""
-        cells = "".join(f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>"
-                        for i, c in enumerate(row))
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return (f'<table class="t" cellspacing="0" cellpadding="3"><tr>{head}</tr>'
-            f'{"".join(body)}</table>')
-
-
-def _short(name: str) -> str:
-    return re.sub(r"^\d+Networks_", "", str(name))
-
-
-def _network_rows(networks: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
-    rows, classes = [], []
-    for r in networks.itertuples(index=False):
-        q = float(r.q)  # type: ignore[arg-type]
-        rows.append([f"{r.network_a or '(none)'} – {r.network_b or '(none)'}",  # type: ignore[str-bytes-safe]
-                     f"{r.n_edges}",
-                     _fmt(r.z_pre, "{:+.3f}"), _fmt(r.z_post, "{:+.3f}"),
-                     _fmt(r.delta_z, "{:+.3f}"), _fmt(r.se, "{:.3f}"),
-                     _fmt(r.stat, "{:+.2f}"), _fmt(r.p, "{:.2g}"), _fmt(q, "{:.2g}"),
-                     "yes" if np.isfinite(q) and q < 0.05 else ""])
-        classes.append("sig" if np.isfinite(q) and q < 0.05 else "")
-    return rows, classes
-
-
-def _figure(src: str, width: int, caption: str) -> str:
-    return (f'<p align="center"><img src="{src}" width="{width}"></p>'
-            f'<p class="small" align="center">{_e(caption)}</p>')
-
-
-def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
-                embed: bool = True, page_width: int = 700) -> str:
-    """Return the report as one HTML document.
-
-    Parameters
-    ----------
-    content : ReportContent
-    images : dict of str to bytes, optional
-        PNG bytes by figure key (:data:`FIGURES`); missing figures are left out.
-    embed : bool, default=True
-        Embed images as ``data:`` URIs (a self-contained file).  When False the
-        ``src`` is the figure key plus ``.png`` (for Qt's resource mechanism).
-    page_width : int, default=700
-        Width in pixels the figures are laid out at.
-
-    Returns
-    -------
-    str
-    """
-    images = images or {}
-    c = content
-
-    def src(key: str) -> str:
-        if not embed:
-            return f"{key}.png"
-        return "data:image/png;base64," + base64.b64encode(images[key]).decode("ascii")
-
-    parts = [f"<html><head><meta charset='utf-8'><title>Connectivity review — "
-             f"{_e(c.patient_label)}</title><style>{_CSS}</style></head><body>"]
-    parts.append(f'<p class="disc">{_e(c.disclaimer)}</p>')
-    parts.append(f"<h1>Pre/post connectivity review — {_e(c.patient_label)}</h1>")
-    parts.append(f'<p class="small">Subject {_e(c.subject)} · sessions '
-                 f"{_e(' → '.join(text.split(':')[0] for _, text in c.sessions))} · report "
-                 f"created {_e(c.created)}</p>")
-    rows = [[role, text] for role, text in c.sessions] + [[k, v] for k, v in c.parameters]
-    left = "<h2>Sessions and parameters</h2>" + _table(["Item", "Value"], rows)
-    right = "<h2>Quality control</h2>"
-    if len(c.qc):
-        right += _table(["Measure", "Pre", "Post", "Post − pre"],
-                        c.qc[["measure", "pre", "post", "difference"]].astype(str)
-                        .values.tolist(), numeric={1, 2, 3})
-    else:
-        right += '<p class="small">No quality-control data for these inputs.</p>'
-    parts.append('<table width="100%" cellspacing="0" cellpadding="0"><tr>'
-                 f'<td valign="top" width="55%">{left}</td><td width="2%"></td>'
-                 f'<td valign="top">{right}</td></tr></table>')
-    if c.motion_warning:
-        parts.append(f'<p class="warn">⚠ Motion differs between sessions: '
-                     f"{_e(c.motion_warning)}</p>")
-    else:
-        parts.append('<p class="small">No motion warning: mean FD and scrubbing are similar '
-                     "in both sessions.</p>")
-    for warning in c.warnings:
-        parts.append(f'<p class="small">Warning: {_e(warning)}</p>')
-    if "matrices" in images:
-        parts.append("<h2>Connectivity matrices</h2>")
-        parts.append(_figure(src("matrices"), page_width, FIGURES["matrices"]))
-    if "slices" in images:
-        parts.append(f"<h2>Brain map: {_e(c.map_title)}</h2>")
-        parts.append(_figure(src("slices"), int(page_width * 0.78), FIGURES["slices"]))
-    # page 2
-    parts.append('<h2 style="page-break-before: always">Network Δ (mean Fisher z within and '
-                 "between networks)</h2>")
-    net_rows, classes = _network_rows(c.networks)
-    parts.append(_table(["Networks", "Edges", "z pre", "z post", "Δz", "SE", "Z", "p", "q",
-                         "q < 0.05"], net_rows, numeric=set(range(1, 9)), row_class=classes))
-    parts.append('<p class="small">Z = Δz / SE; SE from the autocorrelation of each session '
-                 "(delta method); q = Benjamini–Hochberg across network pairs. Bold rows: "
-                 "q &lt; 0.05. Network blocks are more reliable than single edges for one "
-                 "patient.</p>")
-    parts.append("<h2>Named clinical edges (literature)</h2>")
-    if len(c.named_edges):
-        e = c.named_edges
-        parts.append(_table(
-            ["Edge", "Seeds", "Source", "r pre", "r post", "Δz"],
-            [[str(r.edge), f"{r.seed_a} – {r.seed_b}", str(r.source), _fmt(r.r_pre, "{:+.3f}"),
-              _fmt(r.r_post, "{:+.3f}"), _fmt(r.delta_z, "{:+.3f}")]
-             for r in e.itertuples(index=False)], numeric={3, 4, 5}))
-    if c.named_edges_note:
-        parts.append(f'<p class="small">{_e(c.named_edges_note)}</p>')
-    parts.append("<h2>Software and inputs</h2>")
-    parts.append(f'<p class="small">{_e(" · ".join(f"{k} {v}" for k, v in c.software.items()))}'
-                 "</p>")
-    if c.inputs:
-        parts.append(_table(["Input", "File", "SHA-256"],
-                            [[role, name, digest] for role, name, digest in c.inputs]
-                            ).replace("<td>", '<td class="mono">'))
-    parts.append(f'<p class="disc">{_e(c.disclaimer)} The numbers describe this patient\'s '
-                 "two scans; they are not a diagnosis.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def write_report_html(path: str | Path, content: ReportContent,
-                      images: dict[str, bytes] | None = None) -> Path:
-    """Write the self-contained HTML report atomically (temporary file, then rename).
-
-    Parameters
-    ----------
-    path : str or Path
-    content : ReportContent
-    images : dict of str to bytes, optional
-        PNG bytes by figure key.
-
-    Returns
-    -------
-    Path
-    """
-    return atomic_write_text(path, report_html(content, images, embed=True))

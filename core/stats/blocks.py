@@ -94,7 +94,10 @@ def influence_block_variance(
     return mean_z, var
 
 
-def network_stats_table(comparison: Comparison) -> pd.DataFrame:
+def network_stats_table(
+    comparison: Comparison,
+    edge_variances: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+) -> pd.DataFrame:
     """Within- and between-network mean Fisher z, its change and a test of the change.
 
     Rows and the ``n_edges, z_pre, z_post, delta_z`` columns equal
@@ -106,6 +109,10 @@ def network_stats_table(comparison: Comparison) -> pd.DataFrame:
     Parameters
     ----------
     comparison : Comparison
+    edge_variances : (ndarray or None, ndarray or None), optional
+        Each session's :func:`core.stats.edge_variance.model_edge_variance`
+        when it was already computed (None where the session has no denoising
+        model); computed here otherwise.
 
     Returns
     -------
@@ -114,10 +121,11 @@ def network_stats_table(comparison: Comparison) -> pd.DataFrame:
     """
     blocks = network_block_weights(comparison.rois.networks)
     edges = [(rows, cols) for _, _, rows, cols in blocks]
+    known = edge_variances or (None, None)
     variances = []
-    for session in (comparison.pre, comparison.post):
+    for session, model in zip((comparison.pre, comparison.post), known, strict=True):
         _, var = influence_block_variance(session.timeseries, edges, taper="tukey")
-        variances.append(var * _denoising_scale(session, edges))
+        variances.append(var * _denoising_scale(session, edges, model))
     table = comparison.network_table()
     se = np.sqrt(variances[0] + variances[1])
     table["se"] = se
@@ -128,7 +136,8 @@ def network_stats_table(comparison: Comparison) -> pd.DataFrame:
 
 
 def _denoising_scale(
-    session: SessionConnectivity, blocks: Sequence[tuple[np.ndarray, np.ndarray]]
+    session: SessionConnectivity, blocks: Sequence[tuple[np.ndarray, np.ndarray]],
+    model: np.ndarray | None = None,
 ) -> np.ndarray:
     """Correct block variances for what the cleaned series cannot show.
 
@@ -145,7 +154,8 @@ def _denoising_scale(
     ones = np.ones(len(blocks))
     if session.unfiltered_timeseries is None or session.cleaning_operator is None:
         return ones
-    model = model_edge_variance(session.unfiltered_timeseries, session.cleaning_operator)
+    if model is None:
+        model = model_edge_variance(session.unfiltered_timeseries, session.cleaning_operator)
     x = standardise(session.timeseries)
     t = x.shape[0]
     r = np.clip((x.T @ x) / t, -R_MAX, R_MAX)

@@ -117,7 +117,11 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def edge_table(comparison: Comparison, method: str = "model") -> pd.DataFrame:
+def edge_table(
+    comparison: Comparison,
+    method: str = "model",
+    variances: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Per-edge change with its autocorrelation-aware test.
 
     Parameters
@@ -125,6 +129,8 @@ def edge_table(comparison: Comparison, method: str = "model") -> pd.DataFrame:
     comparison : Comparison
     method : {"model", "xdf", "naive"}
         Variance of each session's Fisher z (see :func:`session_z_variance`).
+    variances : (ndarray, ndarray), optional
+        The pre and post :func:`session_z_variance` when already computed.
 
     Returns
     -------
@@ -133,8 +139,10 @@ def edge_table(comparison: Comparison, method: str = "model") -> pd.DataFrame:
         z_pre, z_post, delta_z, stat, p, q``; ``stat`` is
         ``Δz / sqrt(var_pre + var_post)``; ``p`` from :func:`delta_z_test`.
     """
-    var_pre = session_z_variance(comparison.pre, method)
-    var_post = session_z_variance(comparison.post, method)
+    if variances is None:
+        variances = (session_z_variance(comparison.pre, method),
+                     session_z_variance(comparison.post, method))
+    var_pre, var_post = variances
     n = len(comparison.rois)
     ii, jj = np.triu_indices(n, k=1)
     names = np.asarray(comparison.rois.names, dtype=object)

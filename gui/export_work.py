@@ -1,0 +1,107 @@
+"""What the exports do in a worker thread: write files from a computed review state.
+
+Each function takes a :class:`core.review_state.ReviewState` (immutable, with
+its statistics) and plain values, computes nothing that the state already
+holds, and returns what it wrote.  They never touch widgets; the report's
+figures are rendered on the GUI thread beforehand and passed in as PNG bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from core.io.review_file import make_review, save_review
+from core.maps.display import display_template, roi_map
+from core.maps.export import save_map
+from core.report.analysis_files import check_output_dir, write_review_outputs
+from core.report.content import check_report_path, report_content
+from core.report.html import write_report_html
+from core.review_state import ReviewState
+from gui.display_data import SliceData
+from gui.report_pdf import write_pdf
+
+__all__ = ["map_volumes", "write_maps", "write_report", "write_review", "write_tables"]
+
+Progress = Callable[[float, str], None]
+MapVolumes = dict[str, tuple[np.ndarray, np.ndarray, str]]
+
+
+def write_report(state: ReviewState, path: str | Path, label: str, map_title: str | None,
+                 images: dict[str, bytes], progress: Progress) -> Path:
+    """Write the PDF report and its HTML twin; return the PDF's path."""
+    out = check_report_path(path, state.inputs)
+    progress(0.2, "Writing the report")
+    content = report_content(state, patient_label=label, map_title=map_title)
+    write_pdf(out, content, images=images)
+    progress(0.8, "Writing the HTML report")
+    write_report_html(out.with_suffix(".html"), content, images)
+    return out
+
+
+def write_tables(state: ReviewState, folder: Path, progress: Progress) -> Path:
+    """Write the analysis files (as ``analyze`` does) into ``folder``; return it."""
+    progress(0.1, "Writing the matrices and tables")
+    write_review_outputs(state, folder)
+    return folder
+
+
+def map_volumes(state: ReviewState, current: SliceData | None) -> MapVolumes:
+    """Return the maps to export: ``{file stem: (volume, affine, description)}``.
+
+    ROI strength (pre, post, Δ) on the MNI display grid, the current seed or
+    GBC map when one is shown, and each session's tSNR on its own grid.
+    """
+    c = state.comparison
+    maps: MapVolumes = {}
+    if c.atlas is not None:
+        affine = display_template().affine
+        for key, values in (("pre", c.pre.strength), ("post", c.post.strength),
+                            ("delta", c.delta_strength)):
+            maps[f"strength_{key}"] = (roi_map(c, values), affine,
+                                       f"ROI strength z {key} ({c.atlas.name})")
+    if current is not None and "strength" not in current.title.lower():
+        for key in ("pre", "post", "delta"):
+            maps[f"current_map_{key}"] = (getattr(current, key), current.affine,
+                                          f"{current.title} {key}")
+    qc = state.statistics.qc if state.statistics is not None else None
+    for session in qc or ():
+        if session.tsnr_map is not None and session.affine is not None:
+            maps[f"tsnr_{session.label}"] = (session.tsnr_map, session.affine,
+                                             f"tSNR {session.label}")
+    return maps
+
+
+def map_names(state: ReviewState, current: SliceData | None) -> list[str]:
+    """File names :func:`write_maps` will write (for the overwrite question)."""
+    names = []
+    if state.comparison.atlas is not None:
+        names += [f"strength_{k}.nii.gz" for k in ("pre", "post", "delta")]
+    if current is not None and "strength" not in current.title.lower():
+        names += [f"current_map_{k}.nii.gz" for k in ("pre", "post", "delta")]
+    qc = state.statistics.qc if state.statistics is not None else None
+    names += [f"tsnr_{q.label}.nii.gz" for q in qc or () if q.tsnr_map is not None]
+    return names
+
+
+def write_maps(state: ReviewState, current: SliceData | None, folder: Path,
+               progress: Progress) -> Path:
+    """Write strength, current (seed/GBC) and tSNR maps as NIfTI into ``folder``."""
+    out = check_output_dir(folder, state.inputs)
+    maps = map_volumes(state, current)
+    for i, (stem, (volume, affine, text)) in enumerate(maps.items()):
+        progress(i / max(len(maps), 1), f"Writing {stem}.nii.gz")
+        save_map(out / f"{stem}.nii.gz", volume, affine, description=text)
+    return out
+
+
+def write_review(state: ReviewState, path: str | Path, view: dict, overwrite: bool,
+                 progress: Progress) -> Path:
+    """Save the review (inputs and their known SHA-256s, parameters, view)."""
+    progress(0.1, "Saving the review")
+    hashes = ({f.role: f.sha256 for f in state.statistics.input_files}
+              if state.statistics is not None else None)
+    review = make_review(state.inputs, state.settings, view, hashes=hashes)
+    return save_review(path, review, overwrite=overwrite)

@@ -11,118 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QObject, QThreadPool, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from superqt.utils import create_worker
 
-from core.errors import AnalysisCancelled, InputError
+from core.errors import InputError
 from gui import strings
-from gui.display_data import SliceData
+from gui.jobs import JobRunner, user_message
+from gui.seed_work import DisplayGrid, VoxelMaps, gbc_work, prepare_work, seed_work, slice_data
 from gui.workers import guarded
 
 __all__ = ["DisplayGrid", "SeedController", "VoxelMaps"]
 
 log = logging.getLogger(__name__)
-
-#: Fixed colour scales (Fisher z) so that maps can be compared while the seed moves.
-SEED_LEVEL = 1.2
-SEED_DELTA_LEVEL = 0.8
-
-
-@dataclass(eq=False)
-class DisplayGrid:
-    """Nearest-neighbour look-up from the display grid to the prepared brain voxels.
-
-    Attributes
-    ----------
-    template : ndarray, 3D
-        Display underlay (the strength maps' template, so views keep their grid).
-    affine : ndarray, shape (4, 4)
-        Display voxel-to-MNI affine.
-    target : ndarray of int
-        Flat (C-order) display voxels that fall on a prepared brain voxel.
-    source : ndarray of int
-        The prepared brain-voxel row shown at each ``target``.
-    """
-
-    template: np.ndarray
-    affine: np.ndarray
-    target: np.ndarray
-    source: np.ndarray
-
-    @classmethod
-    def build(cls, template: np.ndarray, affine: np.ndarray, mask: np.ndarray,
-              data_affine: np.ndarray) -> DisplayGrid:
-        """Map every display voxel centre to the nearest voxel of the data grid's mask."""
-        shape = template.shape
-        ijk = np.indices(shape, dtype=np.float32).reshape(3, -1)
-        to_data = np.linalg.inv(data_affine) @ np.asarray(affine, dtype=float)
-        data_ijk = np.rint(to_data[:3, :3].astype(np.float32) @ ijk
-                           + to_data[:3, 3:4].astype(np.float32)).astype(np.int64)
-        inside = np.all((data_ijk >= 0) & (data_ijk < np.array(mask.shape)[:, None]), axis=0)
-        flat = np.zeros(inside.size, dtype=np.int64)
-        flat[inside] = np.ravel_multi_index(tuple(data_ijk[:, inside]), mask.shape, order="F")
-        position = np.full(mask.size, -1, dtype=np.int64)
-        brain = np.flatnonzero(mask.ravel(order="F"))
-        position[brain] = np.arange(brain.size)
-        row = np.where(inside, position[flat], -1)
-        target = np.flatnonzero(row >= 0)
-        return cls(template=template, affine=np.asarray(affine, dtype=float), target=target,
-                   source=row[target])
-
-    def volume(self, values: np.ndarray) -> np.ndarray:
-        """Show a brain-voxel vector on the display grid (NaN off the brain)."""
-        out = np.full(self.template.shape, np.nan, dtype=np.float32)
-        out.reshape(-1)[self.target] = values[self.source]
-        return out
-
-
-@dataclass(eq=False)
-class VoxelMaps:
-    """One map of both sessions on the prepared brain voxels (what is shown and exported).
-
-    Attributes
-    ----------
-    kind : str
-        ``"seed"``, ``"gbc"`` or ``"gbc_gsr"``.
-    pre, post, delta : ndarray of float32, shape (n_voxels,)
-    title : str
-        Shown above the views and stored in the NIfTI description.
-    xyz_mm : tuple of float or None
-        Seed centre (seed maps only).
-    radius_mm : float or None
-        Seed radius (seed maps only).
-    stride : int
-        GBC target stride (1 = all voxels).
-    """
-
-    kind: str
-    pre: np.ndarray
-    post: np.ndarray
-    delta: np.ndarray
-    title: str
-    xyz_mm: tuple[float, float, float] | None = None
-    radius_mm: float | None = None
-    stride: int = 1
-
-    @property
-    def stem(self) -> str:
-        """File-name stem for export."""
-        if self.kind == "seed" and self.xyz_mm is not None:
-            x, y, z = (f"{v:+.0f}".replace("+", "p").replace("-", "m") for v in self.xyz_mm)
-            return f"seedmap_x{x}_y{y}_z{z}_r{self.radius_mm:g}mm"
-        return self.kind + ("" if self.stride == 1 else f"_stride{self.stride}")
-
-
-@dataclass
-class _Job:
-    generation: int
-    kind: str
-    cancelled: bool = False
-
 
 class SeedController(QObject):
     """Prepare voxel data once per patient, then compute seed and GBC maps on request.
@@ -149,7 +52,6 @@ class SeedController(QObject):
     busy_changed = pyqtSignal(bool)
     error_occurred = pyqtSignal(str)
     cancelled = pyqtSignal()
-    _worker_progress = pyqtSignal(int, int, str)
 
     #: GBC target stride used on grids of 3 mm or finer unless full resolution is asked for.
     interactive_stride = 2
@@ -165,22 +67,26 @@ class SeedController(QObject):
         self.last_core_ms = float("nan")
         self.request_time = 0.0
         self._gbc_cache: dict[tuple[bool, int], VoxelMaps] = {}
-        self._job: _Job | None = None
         self._generation = 0
         self._workers: set = set()
+        self.jobs = JobRunner("seed maps", self)
+        self.jobs.progressed.connect(self.progress_changed)
+        self.jobs.busy_changed.connect(self.busy_changed)
+        self.jobs.succeeded.connect(self._on_long_returned)
+        self.jobs.failed.connect(self._on_long_failed)
+        self.jobs.cancelled.connect(self._on_long_cancelled)
         self._pending: tuple[float, float, float] | None = None
         self._seed_running = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._start_seed)
-        self._worker_progress.connect(self._on_worker_progress)
 
     # ------------------------------------------------------------------ state
     @property
     def busy(self) -> bool:
         """True while a long job (preparation or GBC) runs."""
-        return self._job is not None
+        return self.jobs.busy
 
     @property
     def ready(self) -> bool:
@@ -210,7 +116,7 @@ class SeedController(QObject):
         self._set_state("idle")
 
     def _forget(self) -> None:
-        self.cancel()
+        self.jobs.forget()
         self._generation += 1
         self.inputs = self.prepared = self.display = self.current = None
         self._gbc_cache.clear()
@@ -235,7 +141,7 @@ class SeedController(QObject):
             self._set_state("no_voxels")
             return
         self._set_state("preparing")
-        self._start_long("prepare", _prepare_work, inputs, settings, template, affine)
+        self._start_long("prepare", prepare_work, inputs, settings, template, affine)
 
     def _on_prepared(self, result) -> None:
         self.prepared = result[:2]
@@ -264,7 +170,7 @@ class SeedController(QObject):
         xyz, self._pending = self._pending, None
         self._seed_running = True
         generation = self._generation
-        worker = create_worker(_seed_work, self.prepared, self.display, xyz, self.radius_mm,
+        worker = create_worker(seed_work, self.prepared, self.display, xyz, self.radius_mm,
                                _start_thread=False, _ignore_errors=True)
         worker.returned.connect(
             guarded(self, lambda result: self._on_seed_returned(generation, result)))
@@ -284,11 +190,7 @@ class SeedController(QObject):
     def _on_seed_errored(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        if isinstance(exc, (InputError, ValueError)):
-            self.error_occurred.emit(str(exc))
-        else:
-            log.error("seed map failed unexpectedly", exc_info=exc)
-            self.error_occurred.emit(strings.UNEXPECTED.format(kind=type(exc).__name__))
+        self.error_occurred.emit(user_message(exc, "The seed map"))
 
     def _on_seed_finished(self, worker) -> None:
         self._workers.discard(worker)
@@ -306,43 +208,16 @@ class SeedController(QObject):
         cached = self._gbc_cache.get((gsr, stride))
         if cached is not None:
             self.current = cached
-            self.maps_ready.emit(_slice_data(cached, self.display))
+            self.maps_ready.emit(slice_data(cached, self.display))
             return
-        self._start_long("gbc", _gbc_work, self.prepared, self.display, gsr, stride)
+        self._start_long("gbc", gbc_work, self.prepared, self.display, gsr, stride)
 
     # ------------------------------------------------------------------ long jobs
     def _start_long(self, kind: str, function, *args) -> None:
-        if self._job is not None:
-            self._job.cancelled = True
-        was_busy = self._job is not None
-        self._generation += 1
-        job = _Job(self._generation, kind)
-        self._job = job
+        self.jobs.start(kind, function, *args,
+                        message=strings.PREPARING if kind == "prepare" else strings.GBC_RUNNING)
 
-        def progress(fraction: float, message: str) -> None:
-            if job.cancelled:
-                raise AnalysisCancelled(message)
-            self._worker_progress.emit(job.generation, round(100 * fraction), message)
-
-        worker = create_worker(function, *args, progress, _start_thread=False,
-                               _ignore_errors=True)
-        worker.returned.connect(guarded(self, lambda result: self._on_long_returned(job, result)))
-        worker.errored.connect(guarded(self, lambda exc: self._on_long_errored(job, exc)))
-        worker.finished.connect(guarded(self, lambda: self._on_long_finished(job, worker)))
-        self._workers.add(worker)
-        if not was_busy:
-            self.busy_changed.emit(True)
-        self.progress_changed.emit(0, strings.PREPARING if kind == "prepare" else
-                                   strings.GBC_RUNNING)
-        worker.start()
-
-    def _on_worker_progress(self, generation: int, percent: int, message: str) -> None:
-        if self._job is not None and generation == self._job.generation:
-            self.progress_changed.emit(percent, message)
-
-    def _on_long_returned(self, job: _Job, result) -> None:
-        if job is not self._job or job.cancelled:
-            return
+    def _on_long_returned(self, job, result) -> None:
         if job.kind == "prepare":
             self._on_prepared(result)
             return
@@ -351,43 +226,25 @@ class SeedController(QObject):
         self.current = maps
         self.maps_ready.emit(data)
 
-    def _on_long_errored(self, job: _Job, exc: BaseException) -> None:
-        if job is not self._job:
-            return
-        if isinstance(exc, AnalysisCancelled):
-            log.info("%s job cancelled", job.kind)
-            if job.kind == "prepare":
-                self._set_state("failed")
-            self.cancelled.emit()
-            return
+    def _on_long_failed(self, job, message: str) -> None:
         if job.kind == "prepare":
             self._set_state("failed")
-        if isinstance(exc, (InputError, ValueError, OSError, MemoryError)):
-            log.warning("%s job failed: %s", job.kind, exc)
-            self.error_occurred.emit(str(exc))
-        else:
-            log.error("%s job failed unexpectedly", job.kind, exc_info=exc)
-            self.error_occurred.emit(strings.UNEXPECTED.format(kind=type(exc).__name__))
+        self.error_occurred.emit(message)
 
-    def _on_long_finished(self, job: _Job, worker) -> None:
-        self._workers.discard(worker)
-        if job is self._job:
-            self._job = None
-            self.progress_changed.emit(0 if job.cancelled else 100, "")
-            self.busy_changed.emit(False)
+    def _on_long_cancelled(self, job) -> None:
+        if job.kind == "prepare":
+            self._set_state("failed")
+        self.cancelled.emit()
 
     def cancel(self) -> None:
         """Ask the running preparation or GBC job to stop at its next progress report."""
-        if self._job is not None:
-            self._job.cancelled = True
-            self.progress_changed.emit(0, "Cancelling…")
+        self.jobs.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel work and wait for this controller's worker threads."""
-        self.cancel()
         self._pending = None
         self._timer.stop()
-        QThreadPool.globalInstance().waitForDone(timeout_ms)
+        self.jobs.shutdown(timeout_ms)
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path) -> list[Path]:
@@ -413,60 +270,3 @@ class SeedController(QObject):
         return paths
 
 
-# ---------------------------------------------------------------------- worker functions
-def _prepare_work(inputs, settings, template, affine, progress):
-    """Worker thread: prepare both sessions and the display look-up. No Qt objects."""
-    from core.maps.seedmaps import prepare_patient
-
-    pre, post = prepare_patient(inputs, settings, progress)
-    if template is None:
-        from core.maps.display import display_template
-
-        img = display_template()
-        template, affine = img.get_fdata(dtype="float32"), img.affine
-    return pre, post, DisplayGrid.build(template, affine, pre.mask, pre.affine)
-
-
-def seed_title(xyz_mm, radius_mm: float) -> str:
-    """Title of a seed map (also the NIfTI description)."""
-    x, y, z = xyz_mm
-    return f"Seed map: r to {radius_mm:g} mm sphere at ({x:.0f}, {y:.0f}, {z:.0f})"
-
-
-def _seed_work(prepared, display: DisplayGrid, xyz, radius_mm: float):
-    """Worker thread: seed maps of both sessions, placed on the display grid."""
-    from core.maps.seedmaps import seed_maps
-
-    start = time.perf_counter()
-    z_pre, z_post, delta = seed_maps(prepared[0], prepared[1], xyz, radius_mm)
-    core_ms = 1e3 * (time.perf_counter() - start)
-    maps = VoxelMaps("seed", z_pre, z_post, delta, seed_title(xyz, radius_mm), xyz_mm=xyz,
-                     radius_mm=radius_mm)
-    return maps, _slice_data(maps, display), core_ms
-
-
-def _gbc_work(prepared, display: DisplayGrid, gsr: bool, stride: int, progress):
-    """Worker thread: GBC of both sessions (blockwise), placed on the display grid."""
-    from core.maps.gbc import gbc_maps
-
-    pre, post, delta = gbc_maps(prepared[0], prepared[1], gsr=gsr, stride=stride,
-                                progress=progress)
-    title = strings.GBC_TITLE_GSR if gsr else strings.GBC_TITLE
-    if stride > 1:
-        title += f" · targets: one voxel in {stride} per axis"
-    maps = VoxelMaps("gbc_gsr" if gsr else "gbc", pre, post, delta, title, stride=stride)
-    return maps, _slice_data(maps, display)
-
-
-def _slice_data(maps: VoxelMaps, display: DisplayGrid) -> SliceData:
-    """Display volumes of a map with fixed symmetric scales."""
-    if maps.kind == "seed":
-        level, delta_level = SEED_LEVEL, SEED_DELTA_LEVEL
-    else:
-        level = max(float(np.percentile(np.abs(np.r_[maps.pre, maps.post]), 99)), 1e-3)
-        delta_level = max(float(np.percentile(np.abs(maps.delta), 99)), 1e-3)
-    label = "seed z" if maps.kind == "seed" else "GBC z"
-    return SliceData(template=display.template, affine=display.affine,
-                     pre=display.volume(maps.pre), post=display.volume(maps.post),
-                     delta=display.volume(maps.delta), title=maps.title,
-                     levels=(-level, level), delta_max=delta_level, signed=True, label=label)

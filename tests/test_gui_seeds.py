@@ -58,7 +58,7 @@ def test_ctrl_click_seeds_and_changes_all_three_maps(qtbot, window):
                          Qt.KeyboardModifier.ControlModifier, point)
     shown = blocker.args[0]
     assert window.slices.data is shown
-    assert shown.title.startswith("Seed map: r to 6 mm sphere at (")
+    assert shown.title.startswith("Seed map: Fisher z with a 6 mm sphere at (")
     assert window.seed_panel.overlay.currentText() == strings.OVERLAY_SEED
     seed = window.seeds.current.xyz_mm
     assert np.allclose(seed[:2], (-6.0, -52.0), atol=3.0) and seed[2] == 0.0
@@ -102,7 +102,8 @@ def test_preset_jump_computes_map_at_preset_equal_to_core(qtbot, window):
     maps = window.seeds.current
     assert maps.xyz_mm == tuple(preset.xyz_mm)
     x, y, z = preset.xyz_mm
-    assert blocker.args[0].title == f"Seed map: r to 6 mm sphere at ({x:.0f}, {y:.0f}, {z:.0f})"
+    assert blocker.args[0].title == (f"Seed map: Fisher z with a 6 mm sphere at "
+                                      f"({x:.0f}, {y:.0f}, {z:.0f})")
     pre, post = window.seeds.prepared
     reference = seed_maps(pre, post, preset.xyz_mm, 6.0)
     for got, want in zip((maps.pre, maps.post, maps.delta), reference, strict=True):

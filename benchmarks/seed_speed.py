@@ -33,7 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.maps.seedmaps import PreparedSession, prepare_from_array, seed_maps, to_volume
+from core.maps.prepare import PreparedSession, prepare_from_array
+from core.maps.seedmaps import seed_maps, to_volume
 
 
 def _synthetic_session(mask, affine, n_time, rng, label):
@@ -115,7 +116,7 @@ def bench_gbc() -> None:
 
     from core.demo import open_demo_patient
     from core.maps.gbc import gbc_map, gbc_maps
-    from core.maps.seedmaps import prepare_patient
+    from core.maps.prepare import prepare_patient
 
     inputs = open_demo_patient()
     t = time.perf_counter()

@@ -1,6 +1,6 @@
 """SeedController: prepared voxel data, live seed maps and GBC maps, run off the GUI thread.
 
-The controller owns one patient's prepared sessions (:func:`core.maps.seedmaps.prepare_patient`),
+The controller owns one patient's prepared sessions (:func:`core.maps.prepare.prepare_patient`),
 turns seed requests into Pre | Post | Δ seed maps (latest position wins: while one seed
 map is computed, newer requests replace each other and only the last is computed next),
 runs global brain connectivity (GBC) as a cancellable job, and exports the current map.

@@ -118,7 +118,7 @@ class VoxelMaps:
 
 def prepare_work(inputs, settings, template, affine, progress):
     """Worker thread: prepare both sessions and the display look-up. No Qt objects."""
-    from core.maps.seedmaps import prepare_patient
+    from core.maps.prepare import prepare_patient
 
     pre, post = prepare_patient(inputs, settings, progress)
     if template is None:

@@ -179,7 +179,7 @@ def test_main_py_runs_the_cli_as_a_subprocess(tmp_path):
 def test_named_edges_tsv_equals_the_voxel_route(demo_output, demo_root):
     """named_edges.tsv (ROI path) equals named edges from prepared voxel data (seed path)."""
     from core.io.inputs import open_fmriprep
-    from core.maps.seedmaps import prepare_patient
+    from core.maps.prepare import prepare_patient
     from core.maps.seeds import named_edges
     from core.settings import AnalysisSettings
 

@@ -20,7 +20,8 @@ import pytest
 from core.cli import main
 from core.errors import ConfoundsError, InputError, InputFileError, TimeseriesTableError
 from core.io.inputs import open_nifti_pair, open_timeseries_pair
-from core.io.scan import check_mni_space, load_bold, read_nifti
+from core.io.nifti import read_nifti
+from core.io.scan import check_mni_space, load_bold
 from core.io.timeseries_table import read_timeseries_table
 from core.pipeline import run_comparison
 from core.settings import AnalysisSettings, DenoiseSettings

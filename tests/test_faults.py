@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
-from core.io.scan import load_bold, read_nifti
+from core.io.nifti import read_nifti
+from core.io.scan import load_bold
 from core.io.timeseries_table import read_timeseries_table
 
 MNI_AFFINE = np.array([[-4.0, 0, 0, 90], [0, 4, 0, -126], [0, 0, 4, -72], [0, 0, 0, 1]])

@@ -7,7 +7,8 @@ import pytest
 
 from core.errors import AnalysisCancelled
 from core.maps.gbc import gbc_map, gbc_maps
-from core.maps.seedmaps import R_MAX, prepare_from_array
+from core.maps.prepare import prepare_from_array
+from core.signal.connectivity import R_MAX
 
 AFFINE = np.diag([3.0, 3.0, 3.0, 1.0])
 

@@ -11,15 +11,10 @@ import pytest
 from core.errors import AnalysisCancelled, InputError
 from core.io.inputs import open_fmriprep
 from core.maps.export import save_map
-from core.maps.seedmaps import (
-    R_MAX,
-    prepare_from_array,
-    prepare_session_voxels,
-    seed_map,
-    seed_maps,
-    to_volume,
-)
+from core.maps.prepare import prepare_from_array, prepare_session_voxels
+from core.maps.seedmaps import seed_map, seed_maps, to_volume
 from core.settings import DenoiseSettings
+from core.signal.connectivity import R_MAX
 from core.signal.masking import analysis_mask
 
 TOL = 1e-5

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.io.inputs import open_fmriprep
-from core.maps.seedmaps import prepare_session_voxels
+from core.maps.prepare import prepare_session_voxels
 from core.maps.seeds import (
     EDGE_COLUMNS,
     NAMED_EDGES,

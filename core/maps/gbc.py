@@ -33,7 +33,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from core.maps.seedmaps import R_MAX, PreparedSession
+from core.maps.prepare import PreparedSession
+from core.signal.connectivity import R_MAX
 
 __all__ = ["BLOCK_BYTES", "gbc_map", "gbc_maps"]
 
@@ -87,7 +88,7 @@ def gbc_map(
     Parameters
     ----------
     prepared : PreparedSession
-        From :func:`core.maps.seedmaps.prepare_session_voxels`.
+        From :func:`core.maps.prepare.prepare_session_voxels`.
     gsr : bool, default=False
         Regress the global brain signal first (see the module notes).
     stride : int, default=1

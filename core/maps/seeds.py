@@ -28,7 +28,7 @@ from core.signal.connectivity import R_MAX
 if TYPE_CHECKING:
     import pandas as pd
 
-    from core.maps.seedmaps import PreparedSession
+    from core.maps.prepare import PreparedSession
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -258,7 +258,7 @@ def named_edges(
     Parameters
     ----------
     prepared_pre, prepared_post : PreparedSession
-        From :func:`core.maps.seedmaps.prepare_session_voxels` (same mask).
+        From :func:`core.maps.prepare.prepare_session_voxels` (same mask).
     radius_mm : float, default=6.0
         Seed sphere radius.
     edges : tuple of NamedEdge, default=NAMED_EDGES

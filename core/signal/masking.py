@@ -8,7 +8,8 @@ import numpy as np
 
 from core.errors import InputError
 from core.io.inputs import PatientInputs
-from core.io.scan import BoldScan, read_nifti, same_grid
+from core.io.nifti import read_nifti
+from core.io.scan import BoldScan, same_grid
 from core.signal.extract import brain_mask_for
 
 __all__ = ["analysis_mask"]

@@ -86,3 +86,10 @@ def window(qtbot, isolated_settings):
     win.close()
     assert QThreadPool.globalInstance().waitForDone(60000)
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of a window, view or controller ``gui`` (they need Qt, offscreen)."""
+    for item in items:
+        if "gui" in item.path.parts or item.path.name.startswith("test_gui_"):
+            item.add_marker(pytest.mark.gui)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from scipy.signal import lfilter
 
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings, DenoiseSettings
@@ -10,14 +9,9 @@ from core.signal.connectivity import fisher_z
 from core.signal.denoise import clean_signals, cleaning_operator
 from core.stats import edge_table, network_stats_table
 from core.stats.edge_variance import _lag_traces, model_edge_variance
+from core.stats.null_simulation import ar1_series
 
 TR = 2.0
-
-
-def _ar1(rng, t, phis):
-    w = rng.standard_normal((t + 50, len(phis)))
-    return np.column_stack([lfilter([np.sqrt(1 - p**2)], [1, -p], w[:, i])
-                            for i, p in enumerate(phis)])[50:]
 
 
 def test_cleaning_operator_reproduces_cleaning_with_confounds_scrubbing_and_filter():
@@ -65,7 +59,7 @@ def test_band_pass_variance_matches_simulation():
     iu = np.triu_indices(n, 1)
     z, model = [], []
     for _ in range(reps):
-        raw = _ar1(rng, t, phis)
+        raw = ar1_series(rng, t, phis)
         z.append(fisher_z(np.corrcoef(operator @ raw, rowvar=False))[iu])
         model.append(model_edge_variance(raw, operator)[iu])
     ratio = np.mean(model, axis=0) / np.var(z, axis=0)
@@ -76,7 +70,7 @@ def test_band_pass_variance_matches_simulation():
 
 
 def _session(rng, chol, phis, t):
-    raw = _ar1(rng, t, phis) @ chol.T
+    raw = ar1_series(rng, t, phis) @ chol.T
     confounds = np.cumsum(rng.normal(0, 1, (t, 6)), axis=0)
     raw = raw + confounds @ rng.normal(0, 0.3, (6, phis.size))
     settings = DenoiseSettings(strategy="none")

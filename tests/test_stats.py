@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from scipy.signal import lfilter
 from scipy.stats import false_discovery_control
 
 from core.stats import (
@@ -10,20 +9,15 @@ from core.stats import (
     two_sided_p,
     xdf_r_variance,
 )
+from core.stats.null_simulation import ar1_series
 
 
-def _ar1(rng, t, phis):
-    w = rng.standard_normal((t + 50, len(phis)))
-    return np.column_stack([lfilter([np.sqrt(1 - p**2)], [1, -p], w[:, i])
-                            for i, p in enumerate(phis)])[50:]
-
-
-def test_xdf_variance_matches_bartlett_for_independent_ar1():
+def test_xdf_variance_matches_bartlett_for_independentar1_series():
     rng = np.random.default_rng(0)
     t, phi_x, phi_y = 200, 0.6, 0.5
     rs, vs = [], []
     for _ in range(300):
-        x = _ar1(rng, t, [phi_x, phi_y])
+        x = ar1_series(rng, t, [phi_x, phi_y])
         r, v = xdf_r_variance(x)
         rs.append(r[0, 1])
         vs.append(v[0, 1])
@@ -41,7 +35,7 @@ def _null_fpr(seed, phi_range, n_reps=25, t=200, n=30):
         phis = rng.uniform(*phi_range, n)
         z, v = [], []
         for _s in range(2):
-            r, var_r = xdf_r_variance(_ar1(rng, t, phis))
+            r, var_r = xdf_r_variance(ar1_series(rng, t, phis))
             z.append(np.arctanh(r[ii, jj]))
             v.append(var_r[ii, jj] / (1 - r[ii, jj] ** 2) ** 2)
         d = z[1] - z[0]
@@ -72,7 +66,7 @@ def test_bh_matches_scipy_and_keeps_nan():
 
 def test_block_variance_single_edge_close_to_xdf():
     rng = np.random.default_rng(3)
-    x = _ar1(rng, 300, [0.5, 0.5, 0.4])
+    x = ar1_series(rng, 300, [0.5, 0.5, 0.4])
     x[:, 1] += 0.5 * x[:, 0]
     r, v = xdf_r_variance(x)
     _, vb = influence_block_variance(x, [(np.array([0]), np.array([1]))], taper="tukey")

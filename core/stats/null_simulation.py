@@ -42,7 +42,8 @@ TR = 2.0
 _BURN_IN = 50
 
 
-def ar1_series(rng: np.random.Generator, n_volumes: int, phis: Sequence[float]) -> np.ndarray:
+def ar1_series(rng: np.random.Generator, n_volumes: int,
+               phis: Sequence[float] | np.ndarray) -> np.ndarray:
     """Independent unit-variance AR(1) series, one column per coefficient.
 
     Parameters
@@ -56,10 +57,10 @@ def ar1_series(rng: np.random.Generator, n_volumes: int, phis: Sequence[float]) 
     -------
     ndarray, shape (n_volumes, len(phis))
     """
-    phis = np.asarray(phis, dtype=float)
-    white = rng.standard_normal((n_volumes + _BURN_IN, phis.size))
+    coefficients = np.asarray(phis, dtype=float)
+    white = rng.standard_normal((n_volumes + _BURN_IN, coefficients.size))
     return np.column_stack([lfilter([np.sqrt(1 - p**2)], [1, -p], white[:, i])
-                            for i, p in enumerate(phis)])[_BURN_IN:]
+                            for i, p in enumerate(coefficients)])[_BURN_IN:]
 
 
 def factor_correlation(rng: np.random.Generator, n_rois: int, n_factors: int = 5
@@ -159,7 +160,7 @@ def null_comparison(rng: np.random.Generator, chol: np.ndarray, n_volumes: int,
     n_rois = chol.shape[0]
     rois = RoiSet(names=[f"R{i}" for i in range(n_rois)],
                   networks=[f"N{i % 6}" for i in range(n_rois)])
-    phis = rng.uniform(0.3, 0.6, n_rois)
+    phis = np.asarray(rng.uniform(0.3, 0.6, n_rois))
     pre, post = (simulated_session(rng, chol, phis, n_volumes, setting) for _ in range(2))
     return Comparison(subject="sim", rois=rois, pre=pre, post=post,
                       settings=AnalysisSettings(), strategy="none")

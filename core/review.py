@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,14 @@ from core.settings import AnalysisSettings
 from core.stats import edge_table, network_stats_table, session_z_variance
 from core.stats.edge_variance import model_edge_variance
 
-__all__ = ["QCFC_MAX_POINTS", "Verdict", "compute_statistics", "review_patient"]
+__all__ = [
+    "QCFC_MAX_POINTS",
+    "REFERENCE_COLUMNS",
+    "Verdict",
+    "apply_verdict",
+    "compute_statistics",
+    "review_patient",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,32 @@ QCFC_MAX_POINTS = 4000
 
 #: ``verdict(edges, networks, edge_variance, network_variance) -> (edges, networks, provenance)``
 Verdict = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray], tuple]
+
+#: Columns a reference verdict adds to the edge and network tables.
+REFERENCE_COLUMNS = ("ref_n", "ref_mean", "ref_sd", "t_ref", "p_ref", "q_ref")
+
+
+def apply_verdict(statistics: ReviewStatistics, verdict: Verdict | None) -> ReviewStatistics:
+    """Judge computed statistics against another reference (or none), computing nothing else.
+
+    Parameters
+    ----------
+    statistics : ReviewStatistics
+    verdict : callable or None
+        See :data:`Verdict`; None removes the reference columns.
+
+    Returns
+    -------
+    ReviewStatistics
+        A new object; ``statistics`` is unchanged.
+    """
+    edges = statistics.edges.drop(columns=list(REFERENCE_COLUMNS), errors="ignore")
+    networks = statistics.networks.drop(columns=list(REFERENCE_COLUMNS), errors="ignore")
+    reference = None
+    if verdict is not None:
+        edges, networks, reference = verdict(edges, networks, statistics.edge_variance,
+                                             networks["se"].to_numpy() ** 2)
+    return replace(statistics, edges=edges, networks=networks, reference=reference)
 
 
 def _input_files(inputs: PatientInputs) -> tuple[InputFile, ...]:
@@ -109,11 +143,6 @@ def compute_statistics(
     edges["index_a"], edges["index_b"] = ii, jj
     edge_variance = variances[0][ii, jj] + variances[1][ii, jj]
     networks = network_stats_table(comparison, edge_variances=models)
-    reference = None
-    if verdict is not None:
-        report(0.8, "Reference of repeat scans")
-        network_variance = networks["se"].to_numpy() ** 2
-        edges, networks, reference = verdict(edges, networks, edge_variance, network_variance)
     report(0.9, "Hashing the inputs")
     files = _input_files(inputs)
     table, qcfc, warning = None, None, ""
@@ -122,14 +151,17 @@ def compute_statistics(
         table = qc_table(qc[0], qc[1], qcfc)
         warning = motion_warning(qc[0], qc[1]) or ""
     distance, delta = _qcfc_points(comparison)
-    report(1.0, "Statistics ready")
-    return ReviewStatistics(
+    statistics = ReviewStatistics(
         edges=edges, networks=networks, edge_variance=edge_variance,
         qc_pre=qc[0] if qc is not None else None, qc_post=qc[1] if qc is not None else None,
-        qc_table=table,
-        qcfc=qcfc, motion_warning=warning, input_files=files, distance=distance,
-        delta_z=delta, reference=reference,
+        qc_table=table, qcfc=qcfc, motion_warning=warning, input_files=files,
+        distance=distance, delta_z=delta,
     )
+    if verdict is not None:
+        report(0.95, "Reference of repeat scans")
+        statistics = apply_verdict(statistics, verdict)
+    report(1.0, "Statistics ready")
+    return statistics
 
 
 def review_patient(

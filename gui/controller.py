@@ -63,6 +63,8 @@ class SessionController(QObject):
         self.settings = settings or AnalysisSettings()
         self.state: ReviewState | None = None
         self.display = DisplayOptions()
+        #: Reference of untreated repeat scans for the verdict (None: within-scan only).
+        self.reference_path: str | None = None
         self.jobs = JobRunner("session", self)
         self.jobs.progressed.connect(self.progress_changed)
         self.jobs.busy_changed.connect(self.busy_changed)

@@ -28,7 +28,7 @@ from gui import strings
 from gui.controller import SessionController
 from gui.cursor import CursorModel
 from gui.export_actions import ExportActions
-from gui.matrix_view import MatrixData, MatrixView
+from gui.matrix_view import MatrixData, MatrixView, in_reference_sd
 from gui.menus import Actions, about_text, build_menus
 from gui.review_panels import ReviewPanels
 from gui.seed_panel import install_seed_tab
@@ -193,6 +193,11 @@ class MainWindow(QMainWindow):
         a.show_timeseries.toggled.connect(self.timeseries.setVisible)
         a.network_blocks.toggled.connect(lambda on: c.set_display(network_blocks=on))
         a.reset_cursor.triggered.connect(lambda: self.cursor.set_position(HOME_MM))
+        a.choose_reference.triggered.connect(self._ask_reference)
+        a.clear_reference.triggered.connect(lambda: self.set_reference(None))
+        a.delta_reference_sd.toggled.connect(
+            lambda on: c.set_display(delta_units="reference_sd" if on else "z"))
+        c.state_changed.connect(self._on_state_changed)
         self.matrices.blocks_toggled.connect(self._on_blocks_toggled)
         self.matrices.cell_clicked.connect(self._on_cell_clicked)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -295,8 +300,7 @@ class MainWindow(QMainWindow):
 
     def _on_comparison_ready(self, comparison) -> None:
         self.stack.setCurrentIndex(1)
-        blocks = self.controller.display.network_blocks
-        self.matrices.set_data(MatrixData.from_comparison(comparison, blocks), blocks)
+        self._show_matrices()
         self._show_most_changed_edge()
         atlas = comparison.atlas.title if comparison.atlas is not None else "ROI tables"
         s = comparison
@@ -360,8 +364,44 @@ class MainWindow(QMainWindow):
     def _on_blocks_toggled(self, blocks: bool) -> None:
         if blocks != self.controller.display.network_blocks:
             self.controller.set_display(network_blocks=blocks)
-        if self.comparison is not None:
-            self.matrices.set_data(MatrixData.from_comparison(self.comparison, blocks), blocks)
+        self._show_matrices()
+
+    def _show_matrices(self) -> None:
+        """Render the matrices of the current state (Δ in z or in reference SD units)."""
+        state = self.controller.state
+        if state is None:
+            return
+        display = state.display
+        blocks = display.network_blocks
+        data = MatrixData.from_comparison(state.comparison, blocks)
+        if display.delta_units == "reference_sd":
+            data = in_reference_sd(data, state.statistics, blocks)
+        self.matrices.set_data(data, blocks)
+
+    def _on_state_changed(self, state) -> None:
+        stats = state.statistics
+        has_reference = stats is not None and stats.reference is not None
+        self.actions_.delta_reference_sd.setEnabled(has_reference)
+        if not has_reference and state.display.delta_units != "z":
+            self.controller.set_display(delta_units="z")
+        elif self.matrices.data is not None and (
+                state.display.delta_units == "reference_sd") != self.matrices.data.in_sd:
+            self._show_matrices()
+
+    # ------------------------------------------------------------------ reference
+    def _ask_reference(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, strings.REFERENCE_CHOOSE,
+                                              self.last_folder(), strings.REFERENCE_FILTER)
+        if path:
+            self.set_reference(path)
+
+    def set_reference(self, path: str | None) -> None:
+        """Judge changes against a reference of repeat scans (None: within-scan only)."""
+        app_settings().setValue("reference_path", path or "")
+        self.review.set_reference(path)
+        self.statusBar().showMessage(
+            f"Reference of repeat scans: {Path(path).name}" if path
+            else "No reference: significance against within-scan noise only", 8000)
 
     def _show_most_changed_edge(self) -> None:
         """Start the time-series panel on the edge with the largest |Δz|."""
@@ -415,6 +455,8 @@ class MainWindow(QMainWindow):
             self.resize(1600, 1000)
         self.actions_.select(settings.value("atlas"), settings.value("strategy"))
         self.controller.settings = self.actions_.settings()
+        reference = str(settings.value("reference_path", "") or "")
+        self.controller.reference_path = reference if Path(reference).is_file() else None
 
     def closeEvent(self, event) -> None:
         self.closing = True  # background work scheduled for later must not start now

@@ -18,10 +18,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["MatrixData", "MatrixView", "network_order"]
+__all__ = ["MatrixData", "MatrixView", "in_reference_sd", "network_order"]
 
 PRE_POST_LEVELS = (-1.5, 1.5)
 TITLES = ("Pre", "Post", "Δ post − pre")
+DELTA_SD_TITLE = "Δ in reference SD: (Δz − normal mean) / normal SD"
 
 
 def network_order(networks: list[str]) -> np.ndarray:
@@ -44,6 +45,8 @@ class MatrixData:
         Item names and their networks (for blocks, both are the network name).
     pre, post, delta : ndarray, shape (n, n)
         Fisher z pre, post and post − pre.
+    in_sd : bool
+        ``delta`` is in units of the reference's SD of Δz (see :func:`in_reference_sd`).
     """
 
     names: list[str]
@@ -51,6 +54,7 @@ class MatrixData:
     pre: np.ndarray
     post: np.ndarray
     delta: np.ndarray
+    in_sd: bool = False
 
     @classmethod
     def from_comparison(cls, comparison, blocks: bool = False) -> MatrixData:
@@ -68,6 +72,30 @@ class MatrixData:
                 mat[i, j] = mat[j, i] = getattr(row, key)
         names = [n or "(none)" for n in nets]
         return cls(names, names, mats["z_pre"], mats["z_post"], mats["delta_z"])
+
+
+def in_reference_sd(data: MatrixData, statistics, blocks: bool) -> MatrixData:
+    """Δ as (Δz − reference mean) / reference SD: how unusual each change is.
+
+    Without reference columns in ``statistics`` the data are returned unchanged.
+    """
+    table = None
+    if statistics is not None:
+        table = statistics.networks if blocks else statistics.edges
+    if table is None or "ref_sd" not in table.columns:
+        return data
+    units = (table["delta_z"] - table["ref_mean"]) / table["ref_sd"]
+    delta = np.full(data.delta.shape, np.nan)
+    if blocks:
+        pos = {name: i for i, name in enumerate(data.names)}
+        for a, b, value in zip(table["network_a"], table["network_b"], units, strict=True):
+            i, j = pos.get(a or "(none)"), pos.get(b or "(none)")
+            if i is not None and j is not None:
+                delta[i, j] = delta[j, i] = value
+    else:
+        a, b = table["index_a"].to_numpy(), table["index_b"].to_numpy()
+        delta[a, b] = delta[b, a] = units.to_numpy()
+    return MatrixData(data.names, data.networks, data.pre, data.post, delta, in_sd=True)
 
 
 class _CellImage(pg.ImageItem):
@@ -209,7 +237,10 @@ class MatrixView(QWidget):
             image.setImage(mat.astype(np.float32), autoLevels=False)
             image.setRect(QRectF(0, 0, n, n))
         self.bar.setLevels(PRE_POST_LEVELS)
+        if data.in_sd:
+            dmax = 3.0  # fixed: ± 3 SD of normal session-to-session change
         self.delta_bar.setLevels((-dmax, dmax))
+        self.plots[2].setTitle(DELTA_SD_TITLE if data.in_sd else TITLES[2])
         nets = [data.networks[k] for k in self.order]
         bounds = [i for i in range(1, n) if nets[i] != nets[i - 1]]
         starts = [0, *bounds]
@@ -232,7 +263,8 @@ class MatrixView(QWidget):
         what = "network blocks" if self.blocks else "ROIs"
         return (f"{d.names[a]} ({d.networks[a] or 'no network'}) ↔ {d.names[b]} "
                 f"({d.networks[b] or 'no network'}) [{what}]   z pre {d.pre[a, b]:+.2f}   "
-                f"post {d.post[a, b]:+.2f}   Δ {d.delta[a, b]:+.2f}")
+                f"post {d.post[a, b]:+.2f}   Δ {d.delta[a, b]:+.2f}"
+                + (" reference SD" if d.in_sd else ""))
 
     def _on_hovered(self, row: int, col: int) -> None:
         text = self.describe(row, col)

@@ -60,6 +60,11 @@ class Actions:
         self.band_pass.setChecked(True)
         self.recompute = act("Recompute", "Ctrl+R",
                              tip="Run the analysis again with these settings")
+        self.choose_reference = act(strings.REFERENCE_CHOOSE, tip="Judge changes against a "
+                                    "reference of untreated repeat scans (made by `cohort`)")
+        self.clear_reference = act(strings.REFERENCE_NONE)
+        self.delta_reference_sd = act(strings.DELTA_REFERENCE_SD, checkable=True)
+        self.delta_reference_sd.setEnabled(False)
         self.about = act("About…", QKeySequence.StandardKey.HelpContents)
 
     def settings(self) -> AnalysisSettings:
@@ -94,7 +99,7 @@ def build_menus(window, actions: Actions):
     file_menu.addAction(actions.quit)
     view = bar.addMenu("&View")
     for action in (actions.show_matrices, actions.show_timeseries, actions.network_blocks,
-                   actions.reset_cursor):
+                   actions.delta_reference_sd, actions.reset_cursor):
         view.addAction(action)
     analysis = bar.addMenu("&Analysis")
     atlas_menu = analysis.addMenu("Atlas")
@@ -105,6 +110,9 @@ def build_menus(window, actions: Actions):
         strategy_menu.addAction(action)
     analysis.addAction(actions.gsr)
     analysis.addAction(actions.band_pass)
+    analysis.addSeparator()
+    analysis.addAction(actions.choose_reference)
+    analysis.addAction(actions.clear_reference)
     analysis.addSeparator()
     analysis.addAction(actions.recompute)
     help_menu = bar.addMenu("&Help")

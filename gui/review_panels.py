@@ -8,6 +8,7 @@ from PyQt6.QtWidgets import QLabel
 
 from core.review_state import ReviewState, ReviewStatistics
 from gui import strings
+from gui.forest_plot import ForestPlot
 from gui.qc_panel import QcPanel
 from gui.stats_controller import StatsController, block_significance
 from gui.stats_panel import StatsPanel
@@ -33,8 +34,10 @@ class ReviewPanels(QObject):
         self.stats_controller = StatsController(window.controller, parent=self)
         self.qc_panel = QcPanel()
         self.stats_panel = StatsPanel()
+        self.forest = ForestPlot()
         window.tabs.addTab(self.qc_panel, "Quality control")
         window.tabs.addTab(self.stats_panel, "Statistics")
+        window.tabs.addTab(self.forest, strings.FOREST_TAB)
         self.motion_banner = QLabel()
         self.motion_banner.setWordWrap(True)
         self.motion_banner.setStyleSheet(BANNER_STYLE)
@@ -51,6 +54,8 @@ class ReviewPanels(QObject):
         s.bootstrap_busy_changed.connect(panel.set_bootstrap_busy)
         s.bootstrap_cancelled.connect(panel.set_bootstrap_cancelled)
         panel.bootstrap_requested.connect(s.run_bootstrap)
+        panel.verdict_chosen.connect(lambda v: window.controller.set_display(verdict=v))
+        window.controller.display_changed.connect(self._on_display_changed)
         panel.bootstrap_cancel_requested.connect(s.cancel_bootstrap)
 
     def shutdown(self) -> None:
@@ -64,6 +69,7 @@ class ReviewPanels(QObject):
         self.window.matrices.set_significance(None, None)
         self.qc_panel.clear()
         self.stats_panel.clear()
+        self.forest.clear()
         # start the statistics once the first view is painted, not competing with it
         QTimer.singleShot(0, lambda: self._analyse(state))
 
@@ -78,13 +84,36 @@ class ReviewPanels(QObject):
         self.motion_banner.setToolTip(warning)
         self.motion_banner.setVisible(bool(warning))
 
+    def set_reference(self, path: str | None) -> None:
+        """Judge changes against a reference of repeat scans (None: within-scan only)."""
+        self.window.controller.reference_path = path
+        self.stats_controller.set_reference(path)
+
     def _on_stats_ready(self, stats: ReviewStatistics) -> None:
         self.qc_panel.set_stats(stats)
         self.stats_panel.set_stats(stats)
+        display = self.window.controller.display
+        if stats.reference is None and display.verdict == "reference":
+            self.window.controller.set_display(verdict="within")  # renders via the signal
+        else:
+            self._show_verdict(stats, display.verdict)
+
+    def _on_display_changed(self, display) -> None:
+        stats = self.stats_controller.stats
+        self.stats_panel.set_verdict(display.verdict)
+        if stats is not None:
+            self._show_verdict(stats, display.verdict)
+
+    def _show_verdict(self, stats: ReviewStatistics, verdict: str) -> None:
+        """Significance masks of the Δ matrix and the forest plot under the chosen verdict."""
+        self.stats_panel.set_verdict(verdict)
+        self.forest.set_networks(stats.networks, verdict)
+        q_key = "q_ref" if verdict == "reference" and "q_ref" in stats.edges else "q"
         n = len(self.stats_controller.comparison.rois)
         roi_mask = np.zeros((n, n), dtype=bool)
-        significant = stats.edges["q"].to_numpy() < 0.05
+        significant = stats.edges[q_key].to_numpy() < 0.05
         a = stats.edges["index_a"].to_numpy()[significant]
         b = stats.edges["index_b"].to_numpy()[significant]
         roi_mask[a, b] = roi_mask[b, a] = True
-        self.window.matrices.set_significance(roi_mask, block_significance(stats.networks))
+        self.window.matrices.set_significance(roi_mask,
+                                              block_significance(stats.networks, q_key=q_key))

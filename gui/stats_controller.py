@@ -10,6 +10,7 @@ import pandas as pd
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from core.review_state import ReviewState
+from gui import strings
 from gui.jobs import JobRunner
 
 if TYPE_CHECKING:
@@ -20,22 +21,39 @@ __all__ = ["StatsController", "block_significance", "compute_review_stats"]
 log = logging.getLogger(__name__)
 
 
-def block_significance(networks: pd.DataFrame, alpha: float = 0.05) -> np.ndarray:
-    """Network × network boolean matrix (q < alpha), in the order of the block matrices."""
+def block_significance(networks: pd.DataFrame, alpha: float = 0.05,
+                       q_key: str = "q") -> np.ndarray:
+    """Network × network boolean matrix (``q_key`` < alpha), in the block matrices' order."""
     nets = list(dict.fromkeys(list(networks["network_a"]) + list(networks["network_b"])))
     pos = {n: i for i, n in enumerate(nets)}
     mask = np.zeros((len(nets), len(nets)), dtype=bool)
-    for a, b, q in zip(networks["network_a"], networks["network_b"], networks["q"],
+    for a, b, q in zip(networks["network_a"], networks["network_b"], networks[q_key],
                        strict=True):
         mask[pos[a], pos[b]] = mask[pos[b], pos[a]] = bool(q < alpha)
     return mask
 
 
-def compute_review_stats(comparison, inputs, progress=None) -> ReviewStatistics:
-    """Run in a worker thread: QC, edge and network tests, QC table, QC-FC, hashes."""
+def compute_review_stats(comparison, inputs, reference_path=None, progress=None
+                         ) -> tuple[ReviewStatistics, str]:
+    """Run in a worker thread: QC, tests (and the reference verdict), QC table, hashes.
+
+    Returns the statistics and, when a reference was asked for but cannot be
+    used for this analysis (another atlas, denoising, ...), why; the statistics
+    are then judged against within-scan noise only.
+    """
+    from core.errors import InputError
     from core.review import compute_statistics  # lazy: the scientific stack (start-up)
 
-    return compute_statistics(comparison, inputs, progress)
+    verdict, problem = None, ""
+    if reference_path:
+        from core.io.reference_file import load_reference
+        from core.reference_verdict import reference_verdict
+
+        try:
+            verdict = reference_verdict(load_reference(reference_path), comparison)
+        except InputError as exc:
+            problem = " ".join(str(exc).split())
+    return compute_statistics(comparison, inputs, progress, verdict), problem
 
 
 class StatsController(QObject):
@@ -58,6 +76,7 @@ class StatsController(QObject):
     bootstrap_busy_changed(bool)
     bootstrap_cancelled()
     error_occurred(str)
+        Also when the chosen reference of repeat scans does not fit the analysis.
     analysis_finished(object)
         The comparison whose QC and statistics are done (or failed); heavy
         background work for it (seed preparation) waits for this.
@@ -105,8 +124,9 @@ class StatsController(QObject):
         self.bootstrap_jobs.forget()
         self.comparison, self.stats = state.comparison, None
         self.motion_warning_changed.emit("")
+        reference = getattr(self.session, "reference_path", None)
         self.jobs.start("statistics", compute_review_stats, state.comparison, state.inputs,
-                        message="Computing quality control and statistics")
+                        reference, message="Computing quality control and statistics")
 
     def run_bootstrap(self) -> None:
         """Bootstrap CIs of the network-level Δz of the current comparison."""
@@ -116,6 +136,16 @@ class StatsController(QObject):
 
         self.bootstrap_jobs.start("bootstrap", _bootstrap_work, bootstrap_network_ci,
                                   self.comparison, self.n_boot, message="Bootstrap starting")
+
+    def set_reference(self, path: str | None) -> None:
+        """Judge the current statistics against another reference (None: none), in a worker.
+
+        Only the verdict is computed again: QC and the within-scan tests are kept.
+        """
+        if self.stats is None or self.comparison is None:
+            return  # the next statistics will use it (session.reference_path)
+        self.jobs.start("reference", _reference_work, self.stats, self.comparison, path,
+                        message="Applying the reference of repeat scans")
 
     def cancel_bootstrap(self) -> None:
         """Ask a running bootstrap to stop at its next progress report."""
@@ -127,8 +157,11 @@ class StatsController(QObject):
         self.jobs.shutdown(timeout_ms)
 
     # ------------------------------------------------------------------ worker results
-    def _on_stats(self, _job, stats: ReviewStatistics) -> None:
+    def _on_stats(self, _job, result: tuple[ReviewStatistics, str]) -> None:
+        stats, problem = result
         self.stats = stats
+        if problem:
+            self.error_occurred.emit(strings.REFERENCE_NOT_USED.format(problem=problem))
         session = self.session
         if session is not None and session.state is not None \
                 and session.state.comparison is self.comparison:
@@ -140,6 +173,24 @@ class StatsController(QObject):
     def _on_failed(self, _job, message: str) -> None:
         self.error_occurred.emit(f"Statistics could not be computed: {message}")
         self.analysis_finished.emit(self.comparison)
+
+
+def _reference_work(stats, comparison, path, progress) -> tuple[ReviewStatistics, str]:
+    """Worker: the same statistics judged against the reference at ``path`` (or none)."""
+    from core.errors import InputError
+    from core.review import apply_verdict
+
+    if not path:
+        return apply_verdict(stats, None), ""
+    from core.io.reference_file import load_reference
+    from core.reference_verdict import reference_verdict
+
+    progress(0.1, "Reading the reference of repeat scans")
+    try:
+        verdict = reference_verdict(load_reference(path), comparison)
+    except InputError as exc:
+        return apply_verdict(stats, None), " ".join(str(exc).split())
+    return apply_verdict(stats, verdict), ""
 
 
 def _bootstrap_work(bootstrap, comparison, n_boot: int, progress):

@@ -14,6 +14,7 @@ from PyQt6.QtCore import (
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,6 +38,22 @@ EDGE_COLUMNS = [("roi_a", "ROI A"), ("roi_b", "ROI B"), ("delta_z", "Δz"), ("st
 NETWORK_COLUMNS = [("network_a", "Network A"), ("network_b", "Network B"),
                    ("n_edges", "Edges"), ("delta_z", "Δz"), ("stat", "Z"), ("p", "p"),
                    ("q", "q"), ("ci_low", "CI low"), ("ci_high", "CI high")]
+#: With a reference of repeat scans: the verdict against normal change, after the
+#: within-scan test (``ref_mean``, ``ref_sd``: Δz of untreated repeat scans).
+REFERENCE_COLUMNS = [("t_ref", "t ref"), ("q_ref", "q ref"), ("p_ref", "p ref"),
+                     ("ref_mean", "ref mean Δ"), ("ref_sd", "ref SD")]
+#: The q column of each verdict (DisplayOptions.verdict).
+VERDICT_Q = {"within": "q", "reference": "q_ref"}
+
+
+def with_reference(columns: list[tuple[str, str]], frame: pd.DataFrame
+                   ) -> list[tuple[str, str]]:
+    """Insert the reference columns after ``p`` when the table has them."""
+    if "q_ref" not in frame.columns:
+        return columns
+    keys = [c for c, _ in columns]
+    at = keys.index("p") + 1
+    return columns[:at] + REFERENCE_COLUMNS + columns[at:]
 
 
 def _short(name: str) -> str:
@@ -59,9 +76,12 @@ class DataFrameModel(QAbstractTableModel):
         self._arrays: dict[str, np.ndarray] = {}
         self._order = np.zeros(0, dtype=int)
 
-    def set_frame(self, frame: pd.DataFrame) -> None:
-        """Replace the rows (missing columns show as empty)."""
+    def set_frame(self, frame: pd.DataFrame,
+                  columns: list[tuple[str, str]] | None = None) -> None:
+        """Replace the rows (missing columns show as empty), optionally the columns."""
         self.beginResetModel()
+        if columns is not None:
+            self.columns = columns
         self.frame = frame.reset_index(drop=True)
         self._arrays = {key: self.frame[key].to_numpy() for key in self.frame.columns}
         self._order = np.arange(len(self.frame))
@@ -112,16 +132,17 @@ class DataFrameModel(QAbstractTableModel):
                 return _short(value)
             if not np.isfinite(value):
                 return ""
-            if key in ("p", "q"):
+            if key in ("p", "q", "p_ref", "q_ref"):
                 return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
-            if key == "n_edges":
+            if key in ("n_edges", "ref_n"):
                 return f"{value:.0f}"
             return f"{value:+.3f}"
         if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and key == "q" and numeric and value < ALPHA:
+        if role == Qt.ItemDataRole.ForegroundRole and key in ("q", "q_ref") and numeric \
+                and value < ALPHA:
             from PyQt6.QtGui import QColor
 
             return QColor(170, 0, 0)
@@ -129,14 +150,22 @@ class DataFrameModel(QAbstractTableModel):
 
 
 class EdgeFilterModel(QSortFilterProxyModel):
-    """Optionally keeps only rows with q < 0.05; sorting is the source model's (fast)."""
+    """Optionally keeps only rows with q < 0.05; sorting is the source model's (fast).
+
+    ``q_key`` is the q column of the chosen verdict (``q`` or ``q_ref``).
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.significant_only = False
+        self.q_key = "q"
 
     def set_significant_only(self, on: bool) -> None:
         self.significant_only = on
+        self.invalidateFilter()
+
+    def set_q_key(self, key: str) -> None:
+        self.q_key = key
         self.invalidateFilter()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -146,7 +175,7 @@ class EdgeFilterModel(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
         if not self.significant_only:
             return True
-        q = self.sourceModel().value(source_row, "q")
+        q = self.sourceModel().value(source_row, self.q_key)
         return bool(np.isfinite(q) and q < ALPHA)
 
 
@@ -172,11 +201,14 @@ class StatsPanel(QWidget):
     -------
     edge_selected(int, int)
         ROI indices of the clicked edge row (same meaning as a matrix cell click).
+    verdict_chosen(str)
+        ``"within"`` or ``"reference"``: which test the user wants significance from.
     bootstrap_requested()
     bootstrap_cancel_requested()
     """
 
     edge_selected = pyqtSignal(int, int)
+    verdict_chosen = pyqtSignal(str)
     bootstrap_requested = pyqtSignal()
     bootstrap_cancel_requested = pyqtSignal()
 
@@ -189,6 +221,17 @@ class StatsPanel(QWidget):
         self.edge_view.clicked.connect(self._on_edge_clicked)
         self.significant_only = QCheckBox("q < 0.05 only")
         self.significant_only.toggled.connect(self._on_filter_toggled)
+        self.verdict = QComboBox()
+        self.verdict.addItem(strings.VERDICT_WITHIN, "within")
+        self.verdict.addItem(strings.VERDICT_REFERENCE, "reference")
+        self.verdict.setToolTip("Which test decides what counts as significant, here and in "
+                                "the Δ matrix")
+        self.verdict.setEnabled(False)
+        self.verdict.currentIndexChanged.connect(
+            lambda _i: self.verdict_chosen.emit(self.verdict.currentData()))
+        self.verdict_note = QLabel(strings.VERDICT_WITHIN_ONLY)
+        self.verdict_note.setWordWrap(True)
+        self.verdict_note.setStyleSheet("color:#5c4400; background:#fff4ce; padding:3px;")
         self.edge_count = QLabel()
         self.network_model = DataFrameModel(NETWORK_COLUMNS, self)
         self.network_proxy = EdgeFilterModel(self)
@@ -206,7 +249,8 @@ class StatsPanel(QWidget):
         self.set_bootstrap_busy(False)
 
         edge_box = _titled_table("<b>Edge changes</b> (largest |Z| first)",
-                                 [self.edge_count, self.significant_only], self.edge_view,
+                                 [self.edge_count, QLabel("Significant against:"),
+                                  self.verdict, self.significant_only], self.edge_view,
                                  strings.STATS_EDGE_HINT)
         net_box = _titled_table("<b>Network blocks</b> (mean Fisher z)",
                                 [self.boot_status, self.boot_progress, self.boot_cancel,
@@ -221,6 +265,7 @@ class StatsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.empty_label)
+        layout.addWidget(self.verdict_note)
         layout.addWidget(splitter, 1)
         self.bootstrap_button.setEnabled(False)
 
@@ -228,12 +273,20 @@ class StatsPanel(QWidget):
     def set_stats(self, stats) -> None:
         """Fill both tables from a :class:`core.review_state.ReviewStatistics`."""
         self.empty_label.setVisible(False)
-        self.edge_model.set_frame(stats.edges)
-        self.network_model.set_frame(stats.networks)
-        self.edge_view.sortByColumn(self._column("stat", EDGE_COLUMNS),
+        self.edge_model.set_frame(stats.edges, with_reference(EDGE_COLUMNS, stats.edges))
+        self.network_model.set_frame(stats.networks,
+                                     with_reference(NETWORK_COLUMNS, stats.networks))
+        self.edge_view.sortByColumn(self._column("stat", self.edge_model.columns),
                                     Qt.SortOrder.DescendingOrder)
-        self.network_view.sortByColumn(self._column("stat", NETWORK_COLUMNS),
+        self.network_view.sortByColumn(self._column("stat", self.network_model.columns),
                                        Qt.SortOrder.DescendingOrder)
+        reference = stats.reference
+        self.verdict.setEnabled(reference is not None)
+        if reference is None:
+            self.verdict_note.setText(strings.VERDICT_WITHIN_ONLY)
+        else:
+            self.verdict_note.setText(strings.VERDICT_WITH_REFERENCE.format(
+                n=reference.get("n_pairs", "?"), name=reference.get("file", "reference")))
         for view in (self.edge_view, self.network_view):
             view.resizeColumnsToContents()
             for col in range(2):
@@ -276,6 +329,19 @@ class StatsPanel(QWidget):
 
     def set_bootstrap_cancelled(self) -> None:
         self.boot_status.setText("Bootstrap cancelled")
+
+    def set_verdict(self, verdict: str) -> None:
+        """Show significance from ``"within"`` or ``"reference"`` (the display option)."""
+        index = self.verdict.findData(verdict)
+        if index >= 0 and index != self.verdict.currentIndex():
+            self.verdict.blockSignals(True)
+            self.verdict.setCurrentIndex(index)
+            self.verdict.blockSignals(False)
+        self.significant_only.setText("q ref < 0.05 only" if verdict == "reference"
+                                      else "q < 0.05 only")
+        for proxy in (self.edge_proxy, self.network_proxy):
+            proxy.set_q_key(VERDICT_Q.get(verdict, "q"))
+        self._update_count()
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

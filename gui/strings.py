@@ -53,3 +53,22 @@ OVERLAY_SEED = "Seed map"
 OVERLAY_GBC = "GBC"
 OVERLAY_GBC_GSR = "GBC with GSR"
 EXPORT_MAP = "Export current map as NIfTI…"
+
+# Reference of untreated repeat scans (the verdict against normal session-to-session change)
+REFERENCE_CHOOSE = "Reference of repeat scans…"
+REFERENCE_NONE = "No reference of repeat scans"
+REFERENCE_FILTER = "prepost-review reference (*.zip)"
+VERDICT_WITHIN = "Within-scan noise"
+VERDICT_REFERENCE = "Reference of repeat scans"
+VERDICT_WITHIN_ONLY = ("Significance is judged against within-scan noise only: no reference of "
+                       "untreated repeat scans is loaded (Analysis → Reference of repeat "
+                       "scans…). Two scans of an untreated person differ by more than this.")
+VERDICT_WITH_REFERENCE = ("Reference of repeat scans: {n} untreated pairs ({name}). q ref and "
+                          "p ref compare each change with normal session-to-session change "
+                          "(Crawford–Howell, with this patient's own within-scan noise).")
+REFERENCE_NOT_USED = "The reference of repeat scans was not used: {problem}"
+DELTA_REFERENCE_SD = "Δ in units of the reference SD"
+FOREST_TAB = "Network change"
+FOREST_TITLE = ("Network-pair Δz with its within-scan 95 % interval; grey: the reference's "
+                "normal range (mean ± 1.96 SD of untreated repeat scans)")
+FOREST_EMPTY = "The network-pair changes appear here once the statistics are computed."

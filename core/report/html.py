@@ -70,6 +70,54 @@ def _network_rows(networks: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
     return rows, classes
 
 
+def _reference_rows(networks: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
+    """Network rows judged against the reference of repeat scans (its verdict leads)."""
+    rows, classes = [], []
+    for r in networks.itertuples(index=False):
+        q_ref = float(r.q_ref)  # type: ignore[arg-type]
+        low = float(r.ref_mean) - 1.96 * float(r.ref_sd)  # type: ignore[arg-type]
+        high = float(r.ref_mean) + 1.96 * float(r.ref_sd)  # type: ignore[arg-type]
+        beyond = np.isfinite(q_ref) and q_ref < 0.05
+        rows.append([f"{r.network_a or '(none)'} – {r.network_b or '(none)'}",  # type: ignore[str-bytes-safe]
+                     f"{r.n_edges}", _fmt(r.delta_z, "{:+.3f}"), _fmt(r.se, "{:.3f}"),
+                     _fmt(r.q, "{:.2g}"),
+                     f"{_fmt(low, '{:+.2f}')} to {_fmt(high, '{:+.2f}')}",
+                     _fmt(r.t_ref, "{:+.2f}"), _fmt(r.p_ref, "{:.2g}"), _fmt(q_ref, "{:.2g}"),
+                     "yes" if beyond else ""])
+        classes.append("sig" if beyond else "")
+    return rows, classes
+
+
+def _network_section(c: ReportContent) -> list[str]:
+    """Return the network Δ table: against the reference if there is one, else within-scan."""
+    if c.reference is not None and "q_ref" in c.networks.columns:
+        rows, classes = _reference_rows(c.networks)
+        n = c.reference.get("n_pairs", "?")
+        return [
+            _table(["Networks", "Edges", "Δz", "SE", "q within", "normal range of Δz",
+                    "t ref", "p ref", "q ref", "beyond normal"], rows,
+                   numeric={1, 2, 3, 4, 6, 7, 8}, row_class=classes),
+            f'<p class="small">Verdict against a reference of {_e(n)} untreated repeat-scan '
+            "pairs (Crawford–Howell test with this patient's own within-scan noise; "
+            "normal range = reference mean ± 1.96 SD; q = Benjamini–Hochberg across network "
+            "pairs). Bold rows change more than happens anyway between two scans of an "
+            "untreated person. q within: the change against within-scan noise only.</p>",
+        ]
+    rows, classes = _network_rows(c.networks)
+    return [
+        _table(["Networks", "Edges", "z pre", "z post", "Δz", "SE", "Z", "p", "q",
+                "q < 0.05"], rows, numeric=set(range(1, 9)), row_class=classes),
+        '<p class="small">Z = Δz / SE; SE from the autocorrelation of each session '
+        "(delta method); q = Benjamini–Hochberg across network pairs. Bold rows: "
+        "q &lt; 0.05. Network blocks are more reliable than single edges for one "
+        "patient.</p>",
+        '<p class="small"><b>Significance is judged against within-scan noise only:</b> no '
+        "reference of untreated repeat scans was used. Two scans of an untreated person "
+        "differ by more than within-scan noise, so a significant change here is not "
+        "evidence of a treatment effect.</p>",
+    ]
+
+
 def _figure(src: str, width: int, caption: str) -> str:
     return (f'<p align="center"><img src="{src}" width="{width}"></p>'
             f'<p class="small" align="center">{_e(caption)}</p>')
@@ -138,13 +186,7 @@ def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
     # page 2
     parts.append('<h2 style="page-break-before: always">Network Δ (mean Fisher z within and '
                  "between networks)</h2>")
-    net_rows, classes = _network_rows(c.networks)
-    parts.append(_table(["Networks", "Edges", "z pre", "z post", "Δz", "SE", "Z", "p", "q",
-                         "q < 0.05"], net_rows, numeric=set(range(1, 9)), row_class=classes))
-    parts.append('<p class="small">Z = Δz / SE; SE from the autocorrelation of each session '
-                 "(delta method); q = Benjamini–Hochberg across network pairs. Bold rows: "
-                 "q &lt; 0.05. Network blocks are more reliable than single edges for one "
-                 "patient.</p>")
+    parts.extend(_network_section(c))
     parts.append("<h2>Named clinical edges (literature)</h2>")
     if len(c.named_edges):
         e = c.named_edges

@@ -168,7 +168,7 @@ def review_patient(
     inputs: PatientInputs,
     settings: AnalysisSettings | None = None,
     progress: ProgressCallback | None = None,
-    verdict: Verdict | None = None,
+    verdict_for: Callable[[Comparison], Verdict] | None = None,
 ) -> ReviewState:
     """Compute a whole review at once (the command line's path).
 
@@ -178,8 +178,11 @@ def review_patient(
     settings : AnalysisSettings, optional
     progress : callable, optional
         ``progress(fraction, message)``; may raise ``AnalysisCancelled``.
-    verdict : callable, optional
-        See :func:`compute_statistics`.
+    verdict_for : callable, optional
+        ``verdict_for(comparison) -> Verdict``: the reference verdict for this
+        comparison (e.g. ``functools.partial(core.reference_verdict.reference_verdict,
+        reference)``), made once the comparison exists; it may raise ``InputError``
+        when the reference does not fit the analysis.
 
     Returns
     -------
@@ -195,6 +198,7 @@ def review_patient(
         report(0.8 + 0.2 * fraction, message)
 
     comparison = run_comparison(inputs, settings, first)
+    verdict = verdict_for(comparison) if verdict_for is not None else None
     statistics = compute_statistics(comparison, inputs, second, verdict)
     return ReviewState(inputs=inputs, comparison=comparison, statistics=statistics)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from PyQt6.QtCore import (
@@ -286,7 +288,8 @@ class StatsPanel(QWidget):
             self.verdict_note.setText(strings.VERDICT_WITHIN_ONLY)
         else:
             self.verdict_note.setText(strings.VERDICT_WITH_REFERENCE.format(
-                n=reference.get("n_pairs", "?"), name=reference.get("file", "reference")))
+                n=reference.get("n_pairs", "?"),
+                name=Path(str(reference.get("file", "reference"))).name))
         for view in (self.edge_view, self.network_view):
             view.resizeColumnsToContents()
             for col in range(2):

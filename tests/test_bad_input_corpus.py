@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main as cli_main
-from tests.test_core_bad_inputs import (
+from tests.core.io.test_core_bad_inputs import (
     MNI_SHAPE,
     bold_data,
     confounds_frame,

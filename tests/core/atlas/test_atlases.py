@@ -17,7 +17,7 @@ from core.atlas.atlases import DEFAULT_ATLAS, MNI_BOX_MM, Atlas, list_atlases, l
 from core.errors import AtlasError
 from core.resources import resource_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EXPECTED_COUNTS = {
     "schaefer100": 100,
     "schaefer400": 400,

@@ -11,12 +11,17 @@ Generative model, per session
   whose *sample* correlation is set exactly to the session's network
   correlation matrix.  Post differs from pre in two entries only (the injected
   change, :data:`INJECTED_CHANGE`): Default–Limbic weaker, Default–Cont stronger.
-* Each Schaefer-100 parcel: 0.8 × its network signal + 0.6 × its own AR(1) signal.
+* Each Schaefer-100 parcel: 0.9 × its network signal (the network's *loading*,
+  :data:`NETWORK_LOADING`) + 0.45 × its own AR(1) signal.
 * Each voxel: 1000 + 10 × parcel signal + AR(1) thermal noise (SD 12)
   + a physiological global signal + head-motion artefacts; voxels outside the
   cortical parcels carry noise, global signal and motion only.
 * Motion: six slow random-walk parameters with a few sudden jerks; the
   artefacts are linear in the parameters so the ``simple`` strategy removes them.
+
+:func:`generate_demo_patient` also takes other latent correlations, loadings and
+a subject label: :mod:`core.demo_reference` makes untreated repeat-scan
+subjects with the same generator.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nibabel as nib
@@ -39,6 +46,8 @@ from core.io.inputs import PatientInputs, open_fmriprep
 __all__ = [
     "DEMO_TR",
     "INJECTED_CHANGE",
+    "NETWORKS",
+    "NETWORK_LOADING",
     "DemoGroundTruth",
     "demo_cache_dir",
     "demo_ground_truth",
@@ -62,6 +71,8 @@ PRE_NETWORK_CORRELATION = {
 }  # fmt: skip
 #: Injected post − pre change of latent network correlation.
 INJECTED_CHANGE = {("Default", "Limbic"): -0.6, ("Default", "Cont"): +0.6}
+#: Weight of a network's latent signal in each of its parcels (the demo's, every network).
+NETWORK_LOADING = 0.9
 _SPACE = "MNI152NLin2009cAsym"
 _RES = "3"
 
@@ -182,8 +193,19 @@ def open_demo_patient(cache_dir: str | Path | None = None) -> PatientInputs:
     return inputs
 
 
-def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
+def generate_demo_patient(
+    out_dir: str | Path,
+    seed: int = DEMO_SEED,
+    *,
+    subject: str = "demo",
+    correlations: tuple[np.ndarray, np.ndarray] | None = None,
+    loadings: tuple[np.ndarray, np.ndarray] | None = None,
+    ground_truth: dict[str, object] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> Path:
     """Write the synthetic patient as an fMRIPrep derivatives folder.
+
+    Without the keyword arguments this is the demo patient.
 
     Parameters
     ----------
@@ -191,58 +213,71 @@ def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
         Empty or new folder.
     seed : int
         Random seed; the same seed gives byte-identical data.
+    subject : str, default="demo"
+        Subject label (the folder is ``sub-<subject>``).
+    correlations : (ndarray, ndarray), optional
+        Latent network correlations of the pre and post sessions, shape (7, 7),
+        positive definite, networks in :data:`NETWORKS` order; default the demo
+        patient's (:func:`demo_ground_truth`).
+    loadings : (ndarray, ndarray), optional
+        Each network's loading in its parcels in the pre and post sessions,
+        shape (7,); default :data:`NETWORK_LOADING` for every network.
+    ground_truth : dict, optional
+        Written as ``ground_truth.json`` instead of the demo patient's (which
+        records the injected change).
+    progress : callable, optional
+        ``progress(fraction, message)`` before each session; may raise to cancel.
 
     Returns
     -------
     Path
         ``out_dir``.
     """
-    from nilearn.datasets import load_mni152_brain_mask
-
-    from core.atlas.atlases import load_atlas
-    from core.signal.extract import roi_weights
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    mask_img = load_mni152_brain_mask(resolution=int(_RES))
-    mask = np.asarray(mask_img.dataobj) > 0
-    affine = mask_img.affine
-    atlas = load_atlas("schaefer100")
-    weights = roi_weights(atlas, mask, affine)
-    parcel_of_voxel = np.full(int(mask.sum()), -1)
-    member = weights.matrix.tocoo()
-    parcel_of_voxel[member.col] = weights.kept[member.row]
-    network_of_parcel = np.array([NETWORKS.index(n) for n in atlas.networks])
-    truth = demo_ground_truth()
+    mask, affine, parcel_of_voxel, network_of_parcel, n_parcels = _geometry()
+    if correlations is None:
+        truth = demo_ground_truth()
+        correlations = (truth.pre_correlation, truth.post_correlation)
+    if loadings is None:
+        loadings = (np.full(len(NETWORKS), NETWORK_LOADING),) * 2
+    name = ("prepost-review synthetic demo patient (not real data)" if ground_truth is None
+            else "prepost-review synthetic subject (not real data)")
     (out / "dataset_description.json").write_text(json.dumps({
-        "Name": "prepost-review synthetic demo patient (not real data)",
-        "BIDSVersion": "1.8.0", "DatasetType": "derivative",
+        "Name": name, "BIDSVersion": "1.8.0", "DatasetType": "derivative",
         "GeneratedBy": [{"Name": "prepost-review demo generator", "Version": str(DEMO_VERSION)}],
     }, indent=2))
-    (out / "ground_truth.json").write_text(json.dumps({
-        "injected_change": {f"{a}-{b}": v for (a, b), v in INJECTED_CHANGE.items()},
-        "seed": seed, "tr": DEMO_TR, "n_volumes": DEMO_VOLUMES,
-    }, indent=2))
-    for k, (session, corr) in enumerate(
-        (("pre", truth.pre_correlation), ("post", truth.post_correlation))
+    if ground_truth is None:
+        ground_truth = {
+            "injected_change": {f"{a}-{b}": v for (a, b), v in INJECTED_CHANGE.items()},
+            "seed": seed, "tr": DEMO_TR, "n_volumes": DEMO_VOLUMES,
+        }
+    (out / "ground_truth.json").write_text(json.dumps(ground_truth, indent=2))
+    for k, (session, corr, loading) in enumerate(
+        zip(("pre", "post"), correlations, loadings, strict=True)
     ):
+        if progress is not None:
+            progress(k / 2, f"Generating sub-{subject} ses-{session}")
         session_rng = np.random.default_rng([seed, k])
-        func = out / "sub-demo" / f"ses-{session}" / "func"
+        func = out / f"sub-{subject}" / f"ses-{session}" / "func"
         func.mkdir(parents=True, exist_ok=True)
-        stem = f"sub-demo_ses-{session}_task-rest"
+        stem = f"sub-{subject}_ses-{session}_task-rest"
         bold, confounds = _session_data(
-            session_rng, corr, parcel_of_voxel, network_of_parcel, atlas.n_rois
+            session_rng, np.asarray(corr, dtype=float), parcel_of_voxel,
+            np.asarray(loading, dtype=float)[network_of_parcel], network_of_parcel, n_parcels
         )
         # NIfTI stores voxels in Fortran order; core.signal.extract indexes them that way.
         volume = np.zeros((*mask.shape, DEMO_VOLUMES), dtype=np.float32, order="F")
         volume.reshape(-1, DEMO_VOLUMES, order="F")[np.flatnonzero(mask.ravel(order="F"))] = bold
+        del bold
         img = nib.Nifti1Image(volume, affine)
         img.header.set_xyzt_units("mm", "sec")
         img.header["pixdim"][4] = DEMO_TR
         img.header.set_sform(affine, code=4)
         img.header.set_qform(affine, code=4)
         _save_gz(img, func / f"{stem}_space-{_SPACE}_res-{_RES}_desc-preproc_bold.nii.gz")
+        del img, volume
         (func / f"{stem}_space-{_SPACE}_res-{_RES}_desc-preproc_bold.json").write_text(
             json.dumps({"RepetitionTime": DEMO_TR, "SkullStripped": False,
                         "TaskName": "rest"}, indent=2))
@@ -254,6 +289,28 @@ def generate_demo_patient(out_dir: str | Path, seed: int = DEMO_SEED) -> Path:
             json.dumps(_compcor_metadata(), indent=2))
     del rng
     return out
+
+
+@lru_cache(maxsize=1)
+def _geometry() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Brain mask, affine, parcel of each mask voxel (-1: none), network of each parcel."""
+    from nilearn.datasets import load_mni152_brain_mask
+
+    from core.atlas.atlases import load_atlas
+    from core.signal.extract import roi_weights
+
+    mask_img = load_mni152_brain_mask(resolution=int(_RES))
+    mask = np.asarray(mask_img.dataobj) > 0
+    affine = mask_img.affine
+    atlas = load_atlas("schaefer100")
+    weights = roi_weights(atlas, mask, affine)
+    parcel_of_voxel = np.full(int(mask.sum()), -1)
+    member = weights.matrix.tocoo()
+    parcel_of_voxel[member.col] = weights.kept[member.row]
+    network_of_parcel = np.array([NETWORKS.index(n) for n in atlas.networks])
+    for array in (mask, affine, parcel_of_voxel, network_of_parcel):
+        array.flags.writeable = False
+    return mask, affine, parcel_of_voxel, network_of_parcel, atlas.n_rois
 
 
 def _save_gz(img: nib.Nifti1Image, path: Path) -> None:
@@ -304,7 +361,7 @@ def _exact_correlation(x: np.ndarray, target: np.ndarray, nuisance: np.ndarray) 
     return parts[0] + parts[1]
 
 
-def _session_data(rng, corr, parcel_of_voxel, network_of_parcel, n_parcels):
+def _session_data(rng, corr, parcel_of_voxel, loading_of_parcel, network_of_parcel, n_parcels):
     t = DEMO_VOLUMES
     motion = np.cumsum(rng.normal(0, 1, (6, t)), axis=1) * np.array(
         [[0.02], [0.02], [0.03], [0.0004], [0.0003], [0.0003]])
@@ -321,7 +378,7 @@ def _session_data(rng, corr, parcel_of_voxel, network_of_parcel, n_parcels):
     )
     networks = _exact_correlation(_ar1(rng, (len(NETWORKS), t), 0.5), corr, nuisance)
     own = _ar1(rng, (n_parcels, t), 0.5)
-    parcels = 0.9 * networks[network_of_parcel] + 0.45 * own
+    parcels = loading_of_parcel[:, None] * networks[network_of_parcel] + 0.45 * own
     n_vox = parcel_of_voxel.size
     signal = 10.0 * np.where(
         (parcel_of_voxel >= 0)[:, None], parcels[np.maximum(parcel_of_voxel, 0)], 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-HEADLESS_COMMANDS = ("analyze", "atlases", "--version")
+HEADLESS_COMMANDS = ("analyze", "atlases", "cohort", "--version")
 
 
 def main(argv: list[str] | None = None) -> int:

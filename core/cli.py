@@ -1,26 +1,30 @@
-"""Headless command line: ``python main.py analyze ...`` and ``python main.py atlases``.
+"""Headless command line: ``python main.py analyze ...``, ``cohort ...`` and ``atlases``.
 
 The flags, output file names and exit codes are a contract other tools rely
 on: extend them, never rename them.  Exit codes: 0 success, 2 bad input (one
-clear line on stderr), 1 unexpected internal error, 130 interrupted.
+clear line on stderr), 1 unexpected internal error, 130 interrupted; ``cohort``
+adds 3 (some pairs failed, listed in ``failures.tsv``; see :mod:`core.cohort`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core import DISCLAIMER, __version__
+from core.analysis_options import add_analysis_options, add_tr_option, settings_from_args
+from core.cohort import run_cohort
 from core.errors import AnalysisCancelled, InputError
 from core.report.analysis_files import check_output_dir, write_review_outputs
 from core.report.content import check_report_path, report_content
 from core.report.html import write_report_html
 from core.review import review_patient
 from core.review_state import ReviewState
-from core.settings import STRATEGIES, AnalysisSettings, DenoiseSettings
+from core.settings import AnalysisSettings
 
 __all__ = ["build_parser", "main"]
 
@@ -37,7 +41,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of the ``analyze`` and ``atlases`` commands.
+    """Return the parser of the ``analyze``, ``cohort`` and ``atlases`` commands.
 
     Returns
     -------
@@ -58,47 +62,64 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--mask-pre", metavar="NII", help="brain mask of --pre")
     source.add_argument("--mask-post", metavar="NII", help="brain mask of --post")
     source.add_argument("--fmriprep", metavar="DIR", help="fMRIPrep derivatives folder")
-    source.add_argument("--subject", metavar="ID")
+    source.add_argument("--subject", metavar="ID",
+                        help="subject ID (fMRIPrep; for other inputs the label of the outputs, "
+                             "and how a reference leaves the patient's own pair out)")
     source.add_argument("--pre-session", metavar="S")
     source.add_argument("--post-session", metavar="S")
     source.add_argument("--task", metavar="T")
     source.add_argument("--timeseries-pre", metavar="TSV", help="ROI time series, pre")
     source.add_argument("--timeseries-post", metavar="TSV", help="ROI time series, post")
     source.add_argument("--demo", action="store_true", help="the built-in demo patient")
-    source.add_argument("--tr", type=float, metavar="S", help="repetition time override (s)")
-    analysis = run.add_argument_group("analysis")
-    analysis.add_argument("--atlas", default="schaefer100", metavar="NAME|PATH")
-    analysis.add_argument("--labels", metavar="TSV", help="label table of a user atlas")
-    analysis.add_argument("--strategy", choices=STRATEGIES, default=None,
-                          help="denoising preset (default: simple when confounds exist)")
-    analysis.add_argument("--gsr", action="store_true", help="global signal regression")
-    band = analysis.add_mutually_exclusive_group()
-    band.add_argument("--band-pass", nargs=2, type=float, metavar=("LOW", "HIGH"),
-                      default=(0.01, 0.1), help="band-pass in Hz (default 0.01 0.1)")
-    band.add_argument("--no-filter", action="store_true", help="no band-pass filtering")
-    analysis.add_argument("--min-volumes", type=int, default=50, metavar="N",
-                          help="fewest volumes a session may keep after scrubbing (default 50)")
+    add_tr_option(source)
+    add_analysis_options(run)
     run.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    verdict = run.add_argument_group("verdict against normal session-to-session change")
+    verdict.add_argument("--reference", metavar="FILE|demo",
+                         help="reference of untreated repeat scans (reference.zip written by "
+                              "`cohort`; 'demo': the demo's synthetic one): edges.tsv and "
+                              "networks.tsv gain ref_n, ref_mean, ref_sd, t_ref, p_ref, q_ref")
     report = run.add_argument_group("report")
     report.add_argument("--report", metavar="FILE.pdf",
                         help="also write a PDF report (at most 2 A4 pages) and the same "
                              "report as FILE.html next to it (needs the Qt interface)")
     report.add_argument("--patient-label", metavar="TEXT",
                         help="patient label on the report (default: the BIDS subject ID)")
+    _add_cohort_command(commands)
     return parser
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of workers >= 1, got {value}")
+    return value
+
+
+def _add_cohort_command(commands: argparse._SubParsersAction) -> None:
+    cohort = commands.add_parser(
+        "cohort", help="analyse every pre/post pair of a cohort table (Dask)",
+        description="Run analyze on every row of COHORT.tsv (columns subject, pre, post, or "
+                    "subject, fmriprep, pre_session, post_session; optional confounds_pre, "
+                    "confounds_post, mask_pre, mask_post), one Dask task per pair. Writes "
+                    "DIR/<subject>/, DIR/cohort_networks.tsv and DIR/failures.tsv; a rerun "
+                    "skips pairs already done with the same inputs and options. Exit codes: "
+                    "0 all done, 3 some pairs failed, 2 bad table or options, 1 internal "
+                    "error, 130 interrupted.")
+    cohort.add_argument("table", metavar="COHORT.tsv", help="the cohort table (TSV)")
+    cohort.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    add_tr_option(add_analysis_options(cohort))
+    where = cohort.add_argument_group("where to run (default: a local cluster, one "
+                                      "single-threaded process per CPU)")
+    choice = where.add_mutually_exclusive_group()
+    choice.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="local worker processes")
+    choice.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a running Dask scheduler, e.g. tcp://host:8786 (only connects)")
+
+
 def _settings(args: argparse.Namespace) -> AnalysisSettings:
-    try:
-        denoise = DenoiseSettings(
-            strategy=args.strategy, gsr=args.gsr,
-            band_pass=None if args.no_filter else tuple(args.band_pass),
-            min_volumes=args.min_volumes,
-        )
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
-    return AnalysisSettings(atlas=args.atlas, labels_table=args.labels, denoise=denoise,
-                            tr=args.tr)
+    return settings_from_args(args)
 
 
 def _open_inputs(args: argparse.Namespace):
@@ -125,7 +146,7 @@ def _open_inputs(args: argparse.Namespace):
         if not (args.timeseries_pre and args.timeseries_post):
             raise InputError("expected both --timeseries-pre and --timeseries-post")
         return sources.open_timeseries_pair(args.timeseries_pre, args.timeseries_post,
-                                            tr=args.tr)
+                                            tr=args.tr, subject=args.subject or "patient")
     from core.demo import open_demo_patient
 
     if not args.demo:
@@ -159,7 +180,8 @@ def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> i
     report = None
     if args.report:
         report = check_report_path(args.report, inputs)
-    state = review_patient(inputs, settings, progress=_progress)
+    verdict_for = _reference_verdict_for(args.reference) if args.reference else None
+    state = review_patient(inputs, settings, progress=_progress, verdict_for=verdict_for)
     for warning in state.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     written = write_review_outputs(state, args.out)
@@ -167,6 +189,49 @@ def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> i
     if report is not None and pdf_writer is not None:
         _write_report(report, state, args.patient_label, pdf_writer)
     return EXIT_OK
+
+
+def _reference_verdict_for(reference: str):
+    """Read the reference before any work, so a bad file fails at once (exit 2)."""
+    from core.io.reference_file import load_reference
+    from core.reference_verdict import reference_verdict
+
+    if reference == "demo":
+        from core.demo_reference import ensure_demo_reference
+
+        print("using the demo's reference of repeat scans (built once, about a minute)",
+              file=sys.stderr)
+        reference = str(ensure_demo_reference(progress=_progress))
+    return functools.partial(reference_verdict, load_reference(reference))
+
+
+def _cohort(args: argparse.Namespace) -> int:
+    import distributed  # noqa: F401  (its import sets the level that is lowered here)
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # the cluster's INFO chatter
+    outcome = run_cohort(args.table, args.out, _settings(args), workers=args.workers,
+                         scheduler=args.scheduler)
+    failed = sum(r["status"] == "failed" for r in outcome.results)
+    print(f"wrote {len(outcome.finished)} subject folders, cohort_networks.tsv and "
+          f"failures.tsv ({failed} failed) to {outcome.out}", file=sys.stderr)
+    if outcome.finished:
+        _reference_step(outcome.out, outcome.finished)
+    return outcome.exit_code
+
+
+def _reference_step(out: Path, subject_folders: list[Path]) -> None:
+    """Write ``OUT/reference.zip`` from the cohort's finished pairs (done or skipped)."""
+    from core.reference_verdict import build_cohort_reference
+    from core.report.analysis_files import software_versions
+
+    try:
+        path = build_cohort_reference(out, subject_folders, software_versions())
+    except InputError as exc:  # the cohort itself succeeded: not an exit 2
+        print(f"warning: no reference of repeat scans written: {' '.join(str(exc).split())}",
+              file=sys.stderr)
+        return
+    if path is not None:
+        print(f"wrote the reference of repeat scans {path}", file=sys.stderr)
 
 
 def _write_report(path: Path, state: ReviewState, label: str | None,
@@ -192,12 +257,17 @@ def main(argv: Sequence[str] | None = None, pdf_writer: PdfWriter | None = None)
     Returns
     -------
     int
-        0 success, 2 bad input, 1 internal error, 130 interrupted.
+        0 success, 2 bad input, 1 internal error, 130 interrupted; ``cohort``:
+        3 when some pairs failed.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return _list_atlases() if args.command == "atlases" else _analyze(args, pdf_writer)
+        if args.command == "atlases":
+            return _list_atlases()
+        if args.command == "cohort":
+            return _cohort(args)
+        return _analyze(args, pdf_writer)
     except InputError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT

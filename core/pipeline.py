@@ -20,7 +20,7 @@ import pandas as pd
 from core.atlas.atlases import load_atlas
 from core.errors import InputError
 from core.io.inputs import PatientInputs
-from core.io.timeseries_table import network_from_roi_name
+from core.io.timeseries_table import roi_networks
 from core.maps.seeds import clinical_seed_atlas, empty_named_edges, named_edges_from_signals
 from core.qc import session_qc, streamed_session_qc
 from core.results import Comparison, RoiSet, SessionConnectivity
@@ -259,6 +259,9 @@ def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:
 
 
 def _table_timeseries(inputs, settings, report, warnings):
+    names = inputs.pre_table.roi_names
+    networks, unmatched = roi_networks(names, settings.labels_table)
+    warnings.extend(unmatched)
     denoise = settings.denoise
     tr = inputs.table_tr or settings.tr
     if denoise.band_pass is not None and tr is None:
@@ -274,11 +277,9 @@ def _table_timeseries(inputs, settings, report, warnings):
                                None, denoise, source)
         one.tr = tr
         series.append(one)
-    names = inputs.pre_table.roi_names
     keep = _varying_rois(series, names, warnings)
     for one in series:
         one.keep_columns(keep)
-    rois = RoiSet(names=[names[k] for k in keep],
-                  networks=[network_from_roi_name(names[k]) for k in keep])
+    rois = RoiSet(names=[names[k] for k in keep], networks=[networks[k] for k in keep])
     return rois, series, None
 

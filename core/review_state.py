@@ -201,8 +201,12 @@ class ReviewState:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Everything the clinician should know, including the motion warning."""
-        extra = (self.statistics.motion_warning,) if self.statistics is not None else ()
+        """Everything the clinician should know, with the motion and reference warnings."""
+        extra: tuple[str, ...] = ()
+        if self.statistics is not None:
+            extra = (self.statistics.motion_warning,)
+            if self.statistics.reference is not None:
+                extra += tuple(self.statistics.reference.get("warnings", ()))
         return self.comparison.warnings + tuple(w for w in extra if w)
 
     def with_statistics(self, statistics: ReviewStatistics) -> ReviewState:

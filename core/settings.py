@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["STRATEGIES", "AnalysisSettings", "DenoiseSettings"]
+__all__ = [
+    "DEFAULT_ATLAS",
+    "DEFAULT_BAND_PASS",
+    "DEFAULT_MIN_VOLUMES",
+    "STRATEGIES",
+    "AnalysisSettings",
+    "DenoiseSettings",
+]
 
 #: Denoising presets: ``none`` or one of nilearn's ``load_confounds_strategy`` presets.
 STRATEGIES = ("none", "simple", "scrubbing", "compcor")
+#: The defaults, in one place: the command line, the window and saved reviews use these.
+DEFAULT_ATLAS = "schaefer100"
+DEFAULT_BAND_PASS = (0.01, 0.1)
+DEFAULT_MIN_VOLUMES = 50
 
 
 @dataclass(frozen=True)
@@ -33,9 +44,9 @@ class DenoiseSettings:
 
     strategy: str | None = None
     gsr: bool = False
-    band_pass: tuple[float, float] | None = (0.01, 0.1)
+    band_pass: tuple[float, float] | None = DEFAULT_BAND_PASS
     detrend: bool = True
-    min_volumes: int = 50
+    min_volumes: int = DEFAULT_MIN_VOLUMES
 
     def __post_init__(self) -> None:
         if self.strategy is not None and self.strategy not in STRATEGIES:
@@ -69,7 +80,7 @@ class AnalysisSettings:
         Repetition time override in seconds.
     """
 
-    atlas: str = "schaefer100"
+    atlas: str = DEFAULT_ATLAS
     labels_table: str | None = None
     denoise: DenoiseSettings = field(default_factory=DenoiseSettings)
     tr: float | None = None

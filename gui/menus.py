@@ -5,12 +5,12 @@ from __future__ import annotations
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 
 from core.atlas.atlases import DEFAULT_ATLAS, list_atlases
-from core.settings import STRATEGIES, AnalysisSettings, DenoiseSettings
+from core.settings import DEFAULT_BAND_PASS, STRATEGIES, AnalysisSettings, DenoiseSettings
 from gui import strings
 
 __all__ = ["Actions", "build_menus"]
 
-BAND_PASS = (0.01, 0.1)
+BAND_PASS = DEFAULT_BAND_PASS
 
 
 class Actions:

@@ -8,6 +8,8 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if "PREPOST_CACHE_DIR" not in os.environ:
     os.environ["PREPOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="prepost-cache-")
+# The window builds the demo's reference of repeat scans (~1 min) only where a test asks.
+os.environ.setdefault("PREPOST_NO_DEMO_REFERENCE", "1")
 # The application log of the tests goes to a temporary folder, never the user's.
 os.environ["PREPOST_LOG_DIR"] = tempfile.mkdtemp(prefix="prepost-logs-")
 
@@ -55,6 +57,33 @@ def demo_review(demo_comparison):
 def review_stats(demo_review):
     """Statistics tables of the demo comparison, as the review panels show them."""
     return demo_review.statistics
+
+
+@pytest.fixture(scope="session")
+def demo_reference(demo_review, tmp_path_factory):
+    """A reference of 8 'untreated pairs' shaped like the demo (its ROIs, blocks, noise)."""
+    import dataclasses
+
+    import numpy as np
+
+    from core.io.reference_file import build_reference
+    from core.reference_verdict import pair_from_review
+    from core.report.analysis_files import software_versions
+
+    base = pair_from_review(demo_review)
+    rng = np.random.default_rng(5)
+    pairs = []
+    for k in range(8):
+        # untreated repeat scans: no change on average; each Δz varies by the within-scan
+        # noise of such a scan plus a between-session SD of 0.1 (edges), 0.05 (blocks)
+        edge_sd = np.sqrt(base.edge_within_var + 0.1**2)
+        block_sd = np.sqrt(base.block_within_var + 0.05**2)
+        pairs.append(dataclasses.replace(
+            base, subject=f"ref{k:02d}",
+            edge_delta=rng.normal(0, edge_sd).astype(np.float32),
+            block_delta=rng.normal(0, block_sd).astype(np.float32)))
+    path = tmp_path_factory.mktemp("reference") / "reference.zip"
+    return build_reference(pairs, path, software_versions())
 
 
 @pytest.fixture(scope="session")

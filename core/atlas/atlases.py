@@ -19,6 +19,7 @@ import numpy as np
 
 from core.errors import AtlasError
 from core.resources import resource_path
+from core.settings import DEFAULT_ATLAS
 
 if TYPE_CHECKING:
     pass
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 
-DEFAULT_ATLAS = "schaefer100"
 
 
 def _schaefer(info: AtlasInfo) -> Atlas:

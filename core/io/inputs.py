@@ -203,7 +203,10 @@ def open_timeseries_pair(
     Parameters
     ----------
     pre, post : str or Path
-        TSV/CSV tables with identical ROI columns.
+        TSV/CSV tables, optionally gzipped (``.tsv.gz``, ``.csv.gz``), with
+        identical ROI columns.  Their networks are assigned by the analysis
+        (the settings' labels table, matched by column name, or Schaefer-style
+        names; see :func:`core.io.timeseries_table.roi_networks`).
     tr : float, optional
         Repetition time in seconds; needed for band-pass filtering.
     subject : str, default="patient"

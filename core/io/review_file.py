@@ -28,7 +28,7 @@ from core import __version__
 from core.errors import InputError
 from core.io.files import atomic_write_text, sha256_file
 from core.io.inputs import PatientInputs
-from core.settings import AnalysisSettings, DenoiseSettings
+from core.settings import DEFAULT_MIN_VOLUMES, AnalysisSettings, DenoiseSettings
 
 __all__ = [
     "REVIEW_FORMAT",
@@ -125,7 +125,7 @@ def settings_from_dict(data: dict[str, Any]) -> AnalysisSettings:
                                   band_pass=None if band is None else (float(band[0]),
                                                                        float(band[1])),
                                   detrend=bool(d.get("detrend", True)),
-                                  min_volumes=int(d.get("min_volumes", 50)))
+                                  min_volumes=int(d.get("min_volumes", DEFAULT_MIN_VOLUMES)))
         return AnalysisSettings(atlas=str(data["atlas"]), labels_table=data.get("labels_table"),
                                 denoise=denoise, tr=data.get("tr"))
     except KeyError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,8 @@ class SessionController(QObject):
         The new :class:`core.review_state.ReviewState` (after any change).
     display_changed(object)
         The new :class:`core.review_state.DisplayOptions` (also without a patient).
+    demo_reference_ready(str)
+        The demo's reference of repeat scans is built (its path).
     comparison_ready(object)
         A :class:`core.results.Comparison` for a newly opened or recomputed patient.
     maps_ready(object)
@@ -50,6 +53,7 @@ class SessionController(QObject):
 
     state_changed = pyqtSignal(object)
     display_changed = pyqtSignal(object)
+    demo_reference_ready = pyqtSignal(str)
     comparison_ready = pyqtSignal(object)
     maps_ready = pyqtSignal(object)
     progress_changed = pyqtSignal(int, str)
@@ -65,6 +69,13 @@ class SessionController(QObject):
         self.display = DisplayOptions()
         #: Reference of untreated repeat scans for the verdict (None: within-scan only).
         self.reference_path: str | None = None
+        #: The demo patient's own synthetic reference, once built (see reference_for).
+        self.demo_reference: str | None = None
+        self.reference_jobs = JobRunner("demo reference", self)
+        self.reference_jobs.succeeded.connect(self._on_demo_reference_built)
+        self.reference_jobs.failed.connect(
+            lambda _job, message: self.error_occurred.emit(
+                f"The demo's reference of repeat scans could not be built: {message}"))
         self.jobs = JobRunner("session", self)
         self.jobs.progressed.connect(self.progress_changed)
         self.jobs.busy_changed.connect(self.busy_changed)
@@ -112,6 +123,24 @@ class SessionController(QObject):
 
         self._start(open_demo_patient)
 
+    def reference_for(self, inputs) -> str | None:
+        """Return the reference that judges these inputs (the demo patient: its own)."""
+        if inputs is not None and inputs.kind == "demo" and self.demo_reference is not None:
+            return self.demo_reference
+        return self.reference_path
+
+    def _build_demo_reference(self) -> None:
+        """Build (or find cached) the demo's synthetic reference, in the background."""
+        if self.demo_reference is not None or self.reference_jobs.busy \
+                or os.environ.get("PREPOST_NO_DEMO_REFERENCE"):
+            return
+        self.reference_jobs.start("demo reference", _demo_reference_work,
+                                  message="Building the demo's reference of repeat scans")
+
+    def _on_demo_reference_built(self, _job, path) -> None:
+        self.demo_reference = str(path)
+        self.demo_reference_ready.emit(self.demo_reference)
+
     def open_fmriprep(self, path: str | Path) -> None:
         from core.io.inputs import open_fmriprep
 
@@ -158,6 +187,7 @@ class SessionController(QObject):
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel any job and wait for worker threads to finish."""
+        self.reference_jobs.cancel()
         self.jobs.shutdown(timeout_ms)
 
     # ------------------------------------------------------------------ workers
@@ -170,6 +200,15 @@ class SessionController(QObject):
         self.publish(ReviewState(inputs=inputs, comparison=comparison, display=self.display))
         self.maps_ready.emit(maps)
         self.comparison_ready.emit(comparison)
+        if inputs.kind == "demo":
+            self._build_demo_reference()
+
+
+def _demo_reference_work(progress: Callable) -> str:
+    """Worker: the demo's reference of repeat scans (~1 minute the first time, then cached)."""
+    from core.demo_reference import ensure_demo_reference  # lazy: the scientific stack
+
+    return str(ensure_demo_reference(progress=progress))
 
 
 def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable):

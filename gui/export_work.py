@@ -17,28 +17,42 @@ from core.io.review_file import make_review, save_review
 from core.maps.display import display_template, roi_map
 from core.maps.export import save_map
 from core.report.analysis_files import check_output_dir, write_review_outputs
-from core.report.content import check_report_path, report_content
+from core.report.content import ReportContent, check_report_path, report_content
 from core.report.html import write_report_html
 from core.review_state import ReviewState
 from gui.display_data import SliceData
-from gui.report_pdf import write_pdf
 
-__all__ = ["map_volumes", "write_maps", "write_report", "write_review", "write_tables"]
+__all__ = [
+    "map_names",
+    "map_volumes",
+    "write_maps",
+    "write_report_html_part",
+    "write_review",
+    "write_tables",
+]
 
 Progress = Callable[[float, str], None]
 MapVolumes = dict[str, tuple[np.ndarray, np.ndarray, str]]
 
 
-def write_report(state: ReviewState, path: str | Path, label: str, map_title: str | None,
-                 images: dict[str, bytes], progress: Progress) -> Path:
-    """Write the PDF report and its HTML twin; return the PDF's path."""
+def write_report_html_part(state: ReviewState, path: str | Path, label: str,
+                           map_title: str | None, images: dict[str, bytes],
+                           progress: Progress) -> tuple[Path, ReportContent, dict[str, bytes]]:
+    """Check the destination, assemble the report and write its HTML version.
+
+    The PDF is painted afterwards on the GUI thread (:func:`gui.report_pdf.write_pdf`):
+    Qt's text layout and image decoding are not safe to run beside the window's.
+
+    Returns
+    -------
+    (Path, ReportContent, dict)
+        The PDF's path, the content and the figures, for the PDF.
+    """
     out = check_report_path(path, state.inputs)
     progress(0.2, "Writing the report")
     content = report_content(state, patient_label=label, map_title=map_title)
-    write_pdf(out, content, images=images)
-    progress(0.8, "Writing the HTML report")
     write_report_html(out.with_suffix(".html"), content, images)
-    return out
+    return out, content, images
 
 
 def write_tables(state: ReviewState, folder: Path, progress: Progress) -> Path:

@@ -56,6 +56,7 @@ class ReviewPanels(QObject):
         panel.bootstrap_requested.connect(s.run_bootstrap)
         panel.verdict_chosen.connect(lambda v: window.controller.set_display(verdict=v))
         window.controller.display_changed.connect(self._on_display_changed)
+        window.controller.demo_reference_ready.connect(self._on_demo_reference_ready)
         panel.bootstrap_cancel_requested.connect(s.cancel_bootstrap)
 
     def shutdown(self) -> None:
@@ -86,8 +87,17 @@ class ReviewPanels(QObject):
 
     def set_reference(self, path: str | None) -> None:
         """Judge changes against a reference of repeat scans (None: within-scan only)."""
-        self.window.controller.reference_path = path
-        self.stats_controller.set_reference(path)
+        controller = self.window.controller
+        controller.reference_path = path
+        state = controller.state
+        if state is not None:
+            self.stats_controller.set_reference(controller.reference_for(state.inputs))
+
+    def _on_demo_reference_ready(self, path: str) -> None:
+        state = self.window.controller.state
+        if state is not None and state.inputs.kind == "demo":
+            self.stats_controller.set_reference(path)
+            self.window.statusBar().showMessage(strings.DEMO_REFERENCE_READY, 10000)
 
     def _on_stats_ready(self, stats: ReviewStatistics) -> None:
         self.qc_panel.set_stats(stats)

@@ -98,6 +98,7 @@ class StatsController(QObject):
         self.n_boot = n_boot
         self.comparison = None
         self.stats: ReviewStatistics | None = None
+        self._reference_used: str | None = None
         self.jobs = JobRunner("statistics", self)
         self.jobs.succeeded.connect(self._on_stats)
         self.jobs.failed.connect(self._on_failed)
@@ -124,7 +125,8 @@ class StatsController(QObject):
         self.bootstrap_jobs.forget()
         self.comparison, self.stats = state.comparison, None
         self.motion_warning_changed.emit("")
-        reference = getattr(self.session, "reference_path", None)
+        reference = self.session.reference_for(state.inputs) if self.session else None
+        self._reference_used = reference
         self.jobs.start("statistics", compute_review_stats, state.comparison, state.inputs,
                         reference, message="Computing quality control and statistics")
 
@@ -143,7 +145,8 @@ class StatsController(QObject):
         Only the verdict is computed again: QC and the within-scan tests are kept.
         """
         if self.stats is None or self.comparison is None:
-            return  # the next statistics will use it (session.reference_path)
+            return  # the statistics being computed check it when they arrive (_on_stats)
+        self._reference_used = path
         self.jobs.start("reference", _reference_work, self.stats, self.comparison, path,
                         message="Applying the reference of repeat scans")
 
@@ -157,7 +160,7 @@ class StatsController(QObject):
         self.jobs.shutdown(timeout_ms)
 
     # ------------------------------------------------------------------ worker results
-    def _on_stats(self, _job, result: tuple[ReviewStatistics, str]) -> None:
+    def _on_stats(self, job, result: tuple[ReviewStatistics, str]) -> None:
         stats, problem = result
         self.stats = stats
         if problem:
@@ -168,7 +171,12 @@ class StatsController(QObject):
             session.publish(session.state.with_statistics(stats))
         self.motion_warning_changed.emit(stats.motion_warning)
         self.stats_ready.emit(stats)
-        self.analysis_finished.emit(self.comparison)
+        if job.kind == "statistics":  # not after a new verdict: seed preparation waits once
+            self.analysis_finished.emit(self.comparison)
+        if session is not None and session.state is not None:
+            wanted = session.reference_for(session.state.inputs)
+            if wanted != self._reference_used:  # chosen or built while these were computed
+                self.set_reference(wanted)
 
     def _on_failed(self, _job, message: str) -> None:
         self.error_occurred.emit(f"Statistics could not be computed: {message}")

@@ -72,3 +72,5 @@ FOREST_TAB = "Network change"
 FOREST_TITLE = ("Network-pair Δz with its within-scan 95 % interval; grey: the reference's "
                 "normal range (mean ± 1.96 SD of untreated repeat scans)")
 FOREST_EMPTY = "The network-pair changes appear here once the statistics are computed."
+DEMO_REFERENCE_READY = ("The demo patient is now judged against its own synthetic reference "
+                        "of 10 untreated repeat-scan pairs.")

@@ -4,32 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-import pytest
-
-
-@pytest.fixture(scope="module")
-def demo_reference(demo_review, tmp_path_factory):
-    """A reference of 8 'untreated pairs' shaped like the demo (its ROIs, blocks, noise)."""
-    from core.io.reference_file import build_reference
-    from core.reference_verdict import pair_from_review
-    from core.report.analysis_files import software_versions
-
-    base = pair_from_review(demo_review)
-    rng = np.random.default_rng(5)
-    pairs = []
-    for k in range(8):
-        # untreated repeat scans: no change on average; each Δz varies by the within-scan
-        # noise of such a scan plus a between-session SD of 0.1 (edges), 0.05 (blocks)
-        edge_sd = np.sqrt(base.edge_within_var + 0.1**2)
-        block_sd = np.sqrt(base.block_within_var + 0.05**2)
-        pairs.append(dataclasses.replace(
-            base, subject=f"ref{k:02d}",
-            edge_delta=rng.normal(0, edge_sd).astype(np.float32),
-            block_delta=rng.normal(0, block_sd).astype(np.float32)))
-    path = tmp_path_factory.mktemp("reference") / "reference.zip"
-    return build_reference(pairs, path, software_versions())
-
 
 def test_reference_verdict_in_the_window(qtbot, window, demo_comparison, show_comparison,
                                          demo_reference):

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,40 +36,27 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.io.inputs import PatientInputs
+from core.io.inputs import open_timeseries_pair
 from core.io.reference_file import build_reference, load_reference
-from core.io.timeseries_table import TimeseriesTable
-from core.pipeline import run_comparison
 from core.reference_verdict import pair_from_review, reference_verdict
-from core.results import RoiSet
-from core.review import compute_statistics
-from core.review_state import ReviewState
+from core.review import review_patient
 from core.settings import AnalysisSettings, DenoiseSettings
 from core.stats import reference as rs
 from core.stats.inference import benjamini_hochberg, two_sided_p
 
 COHORT = Path("/work/shared/data/retest_cohort")
-SETTINGS = AnalysisSettings(denoise=DenoiseSettings(strategy="none", band_pass=None), tr=2.0)
+SETTINGS = AnalysisSettings(denoise=DenoiseSettings(strategy="none", band_pass=None), tr=2.0,
+                            labels_table=str(COHORT / "rois.tsv"))
 INJECT = 0.25
 BLOCKS = {"Lim-Def": frozenset(("Limbic", "Default")), "Con-Def": frozenset(("Cont", "Default"))}
 METHODS = ("reference", "CH", "CH+w", "within")
 
 
 def _review(row, networks):
-    tables = []
-    for relative in (row.pre, row.post):
-        frame = pd.read_csv(COHORT / relative, sep="\t")
-        tables.append(TimeseriesTable(COHORT / relative, frame.to_numpy(np.float64),
-                                      [str(c) for c in frame.columns]))
-    inputs = PatientInputs(kind="timeseries", subject=row.subject, sessions=("ses-1", "ses-2"),
-                           pre_table=tables[0], post_table=tables[1], table_tr=SETTINGS.tr,
-                           files={"pre_timeseries": tables[0].path,
-                                  "post_timeseries": tables[1].path})
-    comparison = run_comparison(inputs, SETTINGS)
-    names = comparison.rois.names
-    comparison = replace(comparison, rois=RoiSet(names, [networks[n] for n in names]))
-    return ReviewState(inputs=inputs, comparison=comparison,
-                       statistics=compute_statistics(comparison, inputs))
+    """One pair through the product's own path (``analyze --timeseries-pre ... --labels``)."""
+    inputs = open_timeseries_pair(COHORT / row.pre, COHORT / row.post, tr=SETTINGS.tr,
+                                  subject=row.subject)
+    return review_patient(inputs, SETTINGS)
 
 
 def load_cohort():

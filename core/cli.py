@@ -206,7 +206,12 @@ def _reference_verdict_for(reference: str):
 
 
 def _cohort(args: argparse.Namespace) -> int:
-    import distributed  # noqa: F401  (its import sets the level that is lowered here)
+    try:
+        import distributed  # noqa: F401  (its import sets the level that is lowered here)
+    except ImportError as exc:  # the installer leaves Dask out: cohorts run from Python
+        raise InputError("the cohort command needs Dask distributed, which this installation "
+                         "does not include; run it from a Python install "
+                         "(pip install 'dask[distributed]')") from exc
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # the cluster's INFO chatter
     outcome = run_cohort(args.table, args.out, _settings(args), workers=args.workers,

@@ -11,6 +11,7 @@ __all__ = [
     "R_MAX",
     "correlation_matrix",
     "fisher_z",
+    "network_block_edges",
     "network_blocks",
     "network_names",
     "partial_correlation_matrix",
@@ -122,6 +123,37 @@ def network_names(networks: Sequence[str]) -> list[str]:
     return names
 
 
+def network_block_edges(
+    networks: Sequence[str],
+) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """Edges of every within- and between-network block, in table order.
+
+    Parameters
+    ----------
+    networks : sequence of str
+        Network of each ROI ("" is reported as "Unassigned").
+
+    Returns
+    -------
+    list of (network_a, network_b, rows, cols)
+        ROI index arrays of the block's edges (upper triangle within a network).
+    """
+    labels = np.asarray([n or "Unassigned" for n in networks])
+    names = [n or "Unassigned" for n in network_names(list(networks))]
+    blocks = []
+    for i, a in enumerate(names):
+        ia = np.flatnonzero(labels == a)
+        for b in names[i:]:
+            ib = np.flatnonzero(labels == b)
+            if a == b:
+                rr, cc = np.triu_indices(ia.size, k=1)
+                rows, cols = ia[rr], ia[cc]
+            else:
+                rows, cols = np.repeat(ia, ib.size), np.tile(ib, ia.size)
+            blocks.append((a, b, rows, cols))
+    return blocks
+
+
 def network_blocks(matrices: dict[str, np.ndarray], networks: Sequence[str]) -> pd.DataFrame:
     """Mean of each matrix within and between every pair of networks.
 
@@ -140,21 +172,10 @@ def network_blocks(matrices: dict[str, np.ndarray], networks: Sequence[str]) -> 
     DataFrame
         Columns ``network_a``, ``network_b``, ``n_edges`` and one column per matrix.
     """
-    labels = np.asarray([n or "Unassigned" for n in networks])
     rows = []
-    names = [n or "Unassigned" for n in network_names(list(networks))]
-    for i, a in enumerate(names):
-        ia = np.flatnonzero(labels == a)
-        for b in names[i:]:
-            ib = np.flatnonzero(labels == b)
-            if a == b:
-                rr, cc = np.triu_indices(ia.size, k=1)
-                rows_idx, cols_idx = ia[rr], ia[cc]
-            else:
-                rows_idx = np.repeat(ia, ib.size)
-                cols_idx = np.tile(ib, ia.size)
-            row: dict[str, object] = {"network_a": a, "network_b": b, "n_edges": rows_idx.size}
-            for key, m in matrices.items():
-                row[key] = float(m[rows_idx, cols_idx].mean()) if rows_idx.size else np.nan
-            rows.append(row)
+    for a, b, rows_idx, cols_idx in network_block_edges(networks):
+        row: dict[str, object] = {"network_a": a, "network_b": b, "n_edges": rows_idx.size}
+        for key, m in matrices.items():
+            row[key] = float(m[rows_idx, cols_idx].mean()) if rows_idx.size else np.nan
+        rows.append(row)
     return pd.DataFrame(rows)

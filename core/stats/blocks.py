@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.results import Comparison, SessionConnectivity
-from core.signal.connectivity import R_MAX, network_names
+from core.signal.connectivity import R_MAX, network_block_edges
 from core.stats.autocorrelation import long_run_variance, standardise
 from core.stats.edge_variance import model_edge_variance
 from core.stats.inference import benjamini_hochberg, two_sided_p
@@ -24,6 +24,9 @@ def network_block_weights(
 ) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """Edges of every within- and between-network block, in ``network_blocks`` order.
 
+    The same enumeration as the network table's
+    (:func:`core.signal.connectivity.network_block_edges`).
+
     Parameters
     ----------
     networks : sequence of str
@@ -34,20 +37,7 @@ def network_block_weights(
     list of (network_a, network_b, rows, cols)
         ROI index arrays of the block's edges (upper triangle within a network).
     """
-    labels = np.asarray([n or "Unassigned" for n in networks])
-    names = [n or "Unassigned" for n in network_names(list(networks))]
-    blocks = []
-    for i, a in enumerate(names):
-        ia = np.flatnonzero(labels == a)
-        for b in names[i:]:
-            ib = np.flatnonzero(labels == b)
-            if a == b:
-                rr, cc = np.triu_indices(ia.size, k=1)
-                rows, cols = ia[rr], ia[cc]
-            else:
-                rows, cols = np.repeat(ia, ib.size), np.tile(ib, ia.size)
-            blocks.append((a, b, rows, cols))
-    return blocks
+    return network_block_edges(networks)
 
 
 def influence_block_variance(

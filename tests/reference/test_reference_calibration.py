@@ -20,19 +20,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.io.inputs import PatientInputs
+from core.io.inputs import open_timeseries_pair
 from core.io.reference_file import build_reference, load_reference
-from core.io.timeseries_table import TimeseriesTable
-from core.pipeline import run_comparison
 from core.reference_verdict import pair_from_review, reference_verdict
-from core.results import RoiSet
-from core.review import compute_statistics
+from core.review import review_patient
 from core.review_state import ReviewState
 from core.settings import AnalysisSettings, DenoiseSettings
 
 COHORT = Path("/work/shared/data/retest_cohort")
 # the series are denoised by the source's pipeline (see its README)
-SETTINGS = AnalysisSettings(denoise=DenoiseSettings(strategy="none", band_pass=None), tr=2.0)
+SETTINGS = AnalysisSettings(denoise=DenoiseSettings(strategy="none", band_pass=None), tr=2.0,
+                            labels_table=str(COHORT / "rois.tsv"))
 INJECT, BLOCK = 0.25, frozenset(("Default", "Limbic"))
 
 pytestmark = [
@@ -42,21 +40,11 @@ pytestmark = [
 
 
 def _review(subject: str, pre: str, post: str, networks: dict[str, str]) -> ReviewState:
-    """One pair through the pipeline, its networks from the cohort's rois.tsv by name."""
-    tables = []
-    for relative in (pre, post):
-        frame = pd.read_csv(COHORT / relative, sep="\t")
-        tables.append(TimeseriesTable(COHORT / relative, frame.to_numpy(np.float64),
-                                      [str(c) for c in frame.columns]))
-    inputs = PatientInputs(kind="timeseries", subject=subject, sessions=("ses-1", "ses-2"),
-                           pre_table=tables[0], post_table=tables[1], table_tr=SETTINGS.tr,
-                           files={"pre_timeseries": tables[0].path,
-                                  "post_timeseries": tables[1].path})
-    comparison = run_comparison(inputs, SETTINGS)
-    names = comparison.rois.names
-    comparison = replace(comparison, rois=RoiSet(names, [networks[n] for n in names]))
-    return ReviewState(inputs=inputs, comparison=comparison,
-                       statistics=compute_statistics(comparison, inputs))
+    """One pair through the product's own path (``analyze --timeseries-pre ... --labels``)."""
+    inputs = open_timeseries_pair(COHORT / pre, COHORT / post, tr=SETTINGS.tr, subject=subject)
+    state = review_patient(inputs, SETTINGS)
+    assert state.comparison.rois.networks == [networks[n] for n in state.comparison.rois.names]
+    return state
 
 
 def _single_threaded_blas():

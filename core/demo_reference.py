@@ -65,7 +65,8 @@ from core.demo import (
     generate_demo_patient,
 )
 from core.io.inputs import open_fmriprep
-from core.io.reference_file import REFERENCE_FILE, ReferencePair, build_reference
+from core.io.reference_file import REFERENCE_FILE, build_reference
+from core.io.reference_pair import ReferencePair
 from core.reference_verdict import analysis_record, pair_from_review
 from core.report.analysis_files import software_versions
 from core.review import review_patient

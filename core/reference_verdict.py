@@ -22,13 +22,10 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
-from core.io.reference_file import (
-    MIN_PAIRS,
-    REFERENCE_FILE,
+from core.io.reference_file import MIN_PAIRS, REFERENCE_FILE, Reference, build_reference
+from core.io.reference_pair import (
     REFERENCE_PAIR_FILE,
-    Reference,
     ReferencePair,
-    build_reference,
     load_reference_pair,
     triu_edge_index,
 )
@@ -96,7 +93,7 @@ def pair_from_review(state: ReviewState) -> ReferencePair:
     Returns
     -------
     ReferencePair
-        Save it with :func:`core.io.reference_file.save_reference_pair`.
+        Save it with :func:`core.io.reference_pair.save_reference_pair`.
     """
     comparison, statistics = state.comparison, state.statistics
     if statistics is None:

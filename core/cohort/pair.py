@@ -24,7 +24,7 @@ from core.cohort.table import CohortRow
 from core.errors import InputError
 from core.io.files import atomic_write_text, sha256_file
 from core.io.inputs import PatientInputs, open_fmriprep, open_nifti_pair, open_timeseries_pair
-from core.io.reference_file import REFERENCE_PAIR_FILE, save_reference_pair
+from core.io.reference_pair import REFERENCE_PAIR_FILE, save_reference_pair
 from core.reference_verdict import pair_from_review
 from core.report.analysis_files import check_output_dir, write_review_outputs
 from core.review import review_patient

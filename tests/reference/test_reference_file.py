@@ -17,15 +17,8 @@ from core.errors import InputError
 from core.io import files as files_module
 from core.io.files import sha256_file
 from core.io.inputs import open_timeseries_pair
-from core.io.reference_file import (
-    FORMAT,
-    VERSION,
-    build_reference,
-    load_reference,
-    load_reference_pair,
-    save_reference_pair,
-    triu_edge_index,
-)
+from core.io.reference_file import FORMAT, VERSION, build_reference, load_reference
+from core.io.reference_pair import load_reference_pair, save_reference_pair, triu_edge_index
 from core.reference_verdict import (
     REFERENCE_COLUMNS,
     build_cohort_reference,

@@ -119,6 +119,8 @@ class ReviewPanels(QObject):
         self.stats_panel.set_verdict(verdict)
         self.forest.set_networks(stats.networks, verdict)
         q_key = "q_ref" if verdict == "reference" and "q_ref" in stats.edges else "q"
+        self.window.matrices.significant_button.setText(
+            "Δ: only q ref < 0.05" if q_key == "q_ref" else "Δ: only q < 0.05")
         n = len(self.stats_controller.comparison.rois)
         roi_mask = np.zeros((n, n), dtype=bool)
         significant = stats.edges[q_key].to_numpy() < 0.05

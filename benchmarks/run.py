@@ -175,7 +175,7 @@ def bench_open(paths) -> None:
         "roi_map(c, c.pre.strength); roi_map(c, c.post.strength)\n"
         "first = time.perf_counter() - t\n"
         "stages.append(('Brain maps painted: first view ready', first))\n"
-        "c.complete_qc()\n"
+        "c.quality_control()\n"
         "stages.append(('Quality control (after the first view)', time.perf_counter() - t))\n"
         "print(json.dumps({'seconds': first, 'stages': stages, "
         "'imports': imports, 'qc_done': time.perf_counter() - t, "

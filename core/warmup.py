@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 HEAVY_MODULES = (
     "scipy.signal", "scipy.sparse", "scipy.spatial", "pandas", "nilearn.signal",
     "nilearn.image", "nilearn.datasets", "nilearn.connectome",
-    "nilearn.interfaces.fmriprep", "core.pipeline", "core.qc.session", "core.stats.inference",
+    "nilearn.interfaces.fmriprep", "core.pipeline", "core.review", "core.maps.prepare",
     "core.maps.seedmaps",
 )
 

@@ -8,18 +8,13 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import Qt, QThreadPool, pyqtSignal
 from PyQt6.QtWidgets import (
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSlider,
-    QSplitter,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,13 +23,13 @@ from gui import strings
 from gui.controller import SessionController
 from gui.cursor import CursorModel
 from gui.export_actions import ExportActions
-from gui.matrix_view import MatrixData, MatrixView, in_reference_sd
+from gui.matrix_view import MatrixData, in_reference_sd
 from gui.menus import Actions, about_text, build_menus
 from gui.review_panels import ReviewPanels
 from gui.seed_panel import install_seed_tab
 from gui.settings_store import add_recent, app_settings, recent_patients
-from gui.slice_view import OverlayStyle, SliceGrid
-from gui.timeseries_view import TimeSeriesView
+from gui.slice_view import OverlayStyle
+from gui.window_pages import EmptyPage, ReviewPage
 
 __all__ = ["MainWindow"]
 
@@ -42,7 +37,6 @@ WORKER_THREADS = 6
 
 log = logging.getLogger(__name__)
 HOME_MM = (-6.0, -52.0, 26.0)  # left posterior cingulate / precuneus (DMN hub)
-COLORMAPS = ("inferno", "viridis", "plasma", "CET-L3")
 
 
 class MainWindow(QMainWindow):
@@ -84,8 +78,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ layout
     def _build_central(self) -> None:
         self.stack = QStackedWidget()
-        self.stack.addWidget(self._empty_page())
-        self.stack.addWidget(self._review_page())
+        self.empty_page = EmptyPage(self.actions_)
+        self.empty_buttons = self.empty_page.buttons
+        page = ReviewPage(self.cursor)
+        # the review page's parts, by the names views and tests use
+        self.header, self.colormap = page.header, page.colormap
+        self.threshold, self.opacity = page.threshold, page.opacity
+        self.slices, self.matrices, self.timeseries = page.slices, page.matrices, page.timeseries
+        self.right, self.tabs, self.splitter = page.right, page.tabs, page.splitter
+        self.stack.addWidget(self.empty_page)
+        self.stack.addWidget(page)
         self.disclaimer = QLabel(strings.DISCLAIMER)
         self.disclaimer.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.disclaimer.setStyleSheet("background:#fff4ce; color:#5c4400; padding:3px;")
@@ -96,69 +98,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.disclaimer)
         self.setCentralWidget(central)
-
-    def _empty_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel(f"<h2>{strings.EMPTY_TITLE}</h2><p>{strings.EMPTY_HINT}</p>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(title)
-        self.empty_buttons = {}
-        for key in ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries"):
-            action = getattr(self.actions_, key)
-            button = QPushButton(action.text())
-            button.setMinimumWidth(280)
-            button.clicked.connect(action.trigger)
-            row = QHBoxLayout()
-            row.addStretch(1)
-            row.addWidget(button)
-            row.addStretch(1)
-            layout.addLayout(row)
-            self.empty_buttons[key] = button
-        layout.addStretch(2)
-        return page
-
-    def _review_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(4, 4, 4, 0)
-        self.header = QLabel()
-        self.header.setWordWrap(True)
-        controls = QHBoxLayout()
-        controls.addWidget(self.header, 1)
-        self.colormap = QComboBox()
-        self.colormap.addItems(COLORMAPS)
-        self.threshold = QSlider(Qt.Orientation.Horizontal)
-        self.threshold.setRange(0, 90)
-        self.threshold.setValue(10)
-        self.opacity = QSlider(Qt.Orientation.Horizontal)
-        self.opacity.setRange(10, 100)
-        self.opacity.setValue(85)
-        for label, widget in (("Colour map", self.colormap), ("Threshold", self.threshold),
-                              ("Opacity", self.opacity)):
-            controls.addWidget(QLabel(label))
-            widget.setMaximumWidth(130)
-            controls.addWidget(widget)
-        self.threshold.setToolTip("Hide overlay values below this % of the colour scale")
-        layout.addLayout(controls)
-        self.slices = SliceGrid(self.cursor)
-        self.matrices = MatrixView()
-        self.timeseries = TimeSeriesView()
-        self.right = QSplitter(Qt.Orientation.Vertical)
-        self.right.addWidget(self.matrices)
-        self.right.addWidget(self.timeseries)
-        self.right.setSizes([580, 280])
-        # Panels of later features (QC, statistics, seeds) are added as tabs here.
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.right, "Connectivity")
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.slices)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.setSizes([780, 820])
-        layout.addWidget(self.splitter, 1)
-        return page
 
     def _build_status(self) -> None:
         bar = self.statusBar()

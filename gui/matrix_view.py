@@ -240,7 +240,6 @@ class MatrixView(QWidget):
         if data.in_sd:
             dmax = 3.0  # fixed: ± 3 SD of normal session-to-session change
         self.delta_bar.setLevels((-dmax, dmax))
-        self.delta_bar.axis.setLabel("Δ (reference SD)" if data.in_sd else "Δ z")
         self.plots[2].setTitle(DELTA_SD_TITLE if data.in_sd else TITLES[2])
         nets = [data.networks[k] for k in self.order]
         bounds = [i for i in range(1, n) if nets[i] != nets[i - 1]]

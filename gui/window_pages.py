@@ -1,0 +1,98 @@
+"""The window's two pages: "no patient open" with its buttons, and the review layout."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import strings
+from gui.cursor import CursorModel
+from gui.matrix_view import MatrixView
+from gui.slice_view import SliceGrid
+from gui.timeseries_view import TimeSeriesView
+
+__all__ = ["COLORMAPS", "EmptyPage", "ReviewPage"]
+
+COLORMAPS = ("inferno", "viridis", "plasma", "CET-L3")
+_OPENERS = ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries")
+
+
+class EmptyPage(QWidget):
+    """Shown before a patient is open: one button per way of opening one."""
+
+    def __init__(self, actions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        title = QLabel(f"<h2>{strings.EMPTY_TITLE}</h2><p>{strings.EMPTY_HINT}</p>")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        self.buttons: dict[str, QPushButton] = {}
+        for key in _OPENERS:
+            action = getattr(actions, key)
+            button = QPushButton(action.text())
+            button.setMinimumWidth(280)
+            button.clicked.connect(action.trigger)
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(button)
+            row.addStretch(1)
+            layout.addLayout(row)
+            self.buttons[key] = button
+        layout.addStretch(2)
+
+
+class ReviewPage(QWidget):
+    """Header and display controls above linked slices (left) and the tabs (right).
+
+    Later panels (QC, statistics, network change, seeds) are added to ``tabs``.
+    """
+
+    def __init__(self, cursor: CursorModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        self.header = QLabel()
+        self.header.setWordWrap(True)
+        controls = QHBoxLayout()
+        controls.addWidget(self.header, 1)
+        self.colormap = QComboBox()
+        self.colormap.addItems(COLORMAPS)
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setRange(0, 90)
+        self.threshold.setValue(10)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(10, 100)
+        self.opacity.setValue(85)
+        for label, widget in (("Colour map", self.colormap), ("Threshold", self.threshold),
+                              ("Opacity", self.opacity)):
+            controls.addWidget(QLabel(label))
+            widget.setMaximumWidth(130)
+            controls.addWidget(widget)
+        self.threshold.setToolTip("Hide overlay values below this % of the colour scale")
+        layout.addLayout(controls)
+        self.slices = SliceGrid(cursor)
+        self.matrices = MatrixView()
+        self.timeseries = TimeSeriesView()
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.addWidget(self.matrices)
+        self.right.addWidget(self.timeseries)
+        self.right.setSizes([580, 280])
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.right, "Connectivity")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.slices)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setSizes([780, 820])
+        layout.addWidget(self.splitter, 1)

@@ -35,7 +35,9 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> argparse._ArgumentG
         The group, to which a command may add more options (``--tr``).
     """
     analysis = parser.add_argument_group("analysis")
-    analysis.add_argument("--atlas", default=DEFAULT_ATLAS, metavar="NAME|PATH")
+    analysis.add_argument("--atlas", default=DEFAULT_ATLAS, metavar="NAME|PATH",
+                          help=f"atlas name (see `atlases`; default {DEFAULT_ATLAS}) or a label "
+                               "image in MNI space with --labels")
     analysis.add_argument("--labels", metavar="TSV",
                           help="label table of a user atlas, or the networks of time-series "
                                "columns by name (columns name, network)")

@@ -17,7 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="prepost-review", description="Review window.")
+    parser = argparse.ArgumentParser(
+        prog="prepost-review", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Review window for one patient's pre/post resting-state fMRI.",
+        epilog="headless commands (each has its own --help):\n"
+               "  prepost-review analyze ...   compute pre, post and delta connectivity\n"
+               "  prepost-review cohort ...    the same for every pair of a table, on Dask\n"
+               "  prepost-review atlases       list the bundled atlases")
     parser.add_argument("path", nargs="*", help="fMRIPrep folder, or pre and post files")
     parser.add_argument("--demo", action="store_true", help="open the demo patient")
     parser.add_argument("--empty", action="store_true",

@@ -135,8 +135,8 @@ class QcPanel(QWidget):
         return plots, images, lines
 
     # ------------------------------------------------------------------ data
-    def clear(self) -> None:
-        """Empty every plot and the table."""
+    def clear(self, computing: bool = False) -> None:
+        """Empty every plot and the table; ``computing``: say the new patient's QC is coming."""
         for plot in (*self.fd_plots, *self.dvars_plots):
             plot.clear()
         for image, line in zip(self.carpets, self._carpet_lines, strict=True):
@@ -146,7 +146,7 @@ class QcPanel(QWidget):
         self.qcfc_fit.setData([], [])
         self.qcfc_label.setText("")
         self.table.setRowCount(0)
-        self.empty_label.setText(strings.QC_EMPTY)
+        self.empty_label.setText(strings.STATS_COMPUTING if computing else strings.QC_EMPTY)
         self.empty_label.setVisible(True)
 
     def set_stats(self, stats) -> None:

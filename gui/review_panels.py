@@ -68,8 +68,8 @@ class ReviewPanels(QObject):
             return  # statistics or display options of the review already shown
         self._comparison = state.comparison
         self.window.matrices.set_significance(None, None)
-        self.qc_panel.clear()
-        self.stats_panel.clear()
+        self.qc_panel.clear(computing=True)
+        self.stats_panel.clear(computing=True)
         self.forest.clear()
         # start the statistics once the first view is painted, not competing with it
         QTimer.singleShot(0, lambda: self._analyse(state))

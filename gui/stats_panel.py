@@ -298,11 +298,12 @@ class StatsPanel(QWidget):
         self.boot_status.setText("")
         self._update_count()
 
-    def clear(self) -> None:
-        """Empty the tables (a new patient is being computed)."""
+    def clear(self, computing: bool = False) -> None:
+        """Empty the tables; ``computing``: say that the new patient's are on their way."""
         self.edge_model.set_frame(pd.DataFrame())
         self.network_model.set_frame(pd.DataFrame())
         self.bootstrap_button.setEnabled(False)
+        self.empty_label.setText(strings.STATS_COMPUTING if computing else strings.STATS_EMPTY)
         self.empty_label.setVisible(True)
         self._update_count()
 

@@ -74,3 +74,5 @@ FOREST_TITLE = ("Network-pair Δz with its within-scan 95 % interval; grey: the 
 FOREST_EMPTY = "The network-pair changes appear here once the statistics are computed."
 DEMO_REFERENCE_READY = ("The demo patient is now judged against its own synthetic reference "
                         "of 10 untreated repeat-scan pairs.")
+STATS_COMPUTING = ("Computing the quality control and the statistics of this patient… "
+                   "(progress in the status bar)")

@@ -141,3 +141,13 @@ def test_bootstrap_cancel_leaves_no_thread(qtbot, demo_comparison):
     assert QThreadPool.globalInstance().waitForDone(5000)
     assert QThreadPool.globalInstance().activeThreadCount() == 0
     assert ready == []
+
+
+def test_tabs_say_the_statistics_are_being_computed(qtbot, window, demo_comparison,
+                                                    show_comparison):
+    review = window.review
+    with qtbot.waitSignal(review.stats_controller.stats_ready, timeout=60000):
+        show_comparison(window, demo_comparison)
+        assert "Computing" in review.stats_panel.empty_label.text()
+        assert "Computing" in review.qc_panel.empty_label.text()
+    assert not review.stats_panel.empty_label.isVisibleTo(review.stats_panel)

@@ -73,30 +73,6 @@ class DisplayOptions:
             raise ValueError(f"expected delta units 'z' or 'reference_sd', got "
                              f"{self.delta_units!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (saved reviews).
-
-        Returns
-        -------
-        dict
-        """
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DisplayOptions:
-        """Options from :meth:`to_dict` values; unknown keys are ignored.
-
-        Parameters
-        ----------
-        values : dict
-
-        Returns
-        -------
-        DisplayOptions
-        """
-        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
 
 @dataclass(frozen=True)
 class InputFile:

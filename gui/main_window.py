@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, state) -> None:
         stats = state.statistics
-        has_reference = stats is not None and stats.reference is not None
+        has_reference = stats is not None and stats.has_reference
         self.actions_.delta_reference_sd.setEnabled(has_reference)
         if not has_reference and state.display.delta_units != "z":
             self.controller.set_display(delta_units="z")

@@ -41,19 +41,24 @@ def compute_review_stats(comparison, inputs, reference_path=None, progress=None
     used for this analysis (another atlas, denoising, ...), why; the statistics
     are then judged against within-scan noise only.
     """
-    from core.errors import InputError
     from core.review import compute_statistics  # lazy: the scientific stack (start-up)
 
-    verdict, problem = None, ""
-    if reference_path:
-        from core.io.reference_file import load_reference
-        from core.reference_verdict import reference_verdict
-
-        try:
-            verdict = reference_verdict(load_reference(reference_path), comparison)
-        except InputError as exc:
-            problem = " ".join(str(exc).split())
+    verdict, problem = _verdict_for(reference_path, comparison)
     return compute_statistics(comparison, inputs, progress, verdict), problem
+
+
+def _verdict_for(path, comparison):
+    """Return the reference verdict for a comparison, or None and why it cannot be used."""
+    if not path:
+        return None, ""
+    from core.errors import InputError
+    from core.io.reference_file import load_reference
+    from core.reference_verdict import reference_verdict
+
+    try:
+        return reference_verdict(load_reference(path), comparison), ""
+    except InputError as exc:
+        return None, " ".join(str(exc).split())
 
 
 class StatsController(QObject):
@@ -185,20 +190,11 @@ class StatsController(QObject):
 
 def _reference_work(stats, comparison, path, progress) -> tuple[ReviewStatistics, str]:
     """Worker: the same statistics judged against the reference at ``path`` (or none)."""
-    from core.errors import InputError
     from core.review import apply_verdict
 
-    if not path:
-        return apply_verdict(stats, None), ""
-    from core.io.reference_file import load_reference
-    from core.reference_verdict import reference_verdict
-
     progress(0.1, "Reading the reference of repeat scans")
-    try:
-        verdict = reference_verdict(load_reference(path), comparison)
-    except InputError as exc:
-        return apply_verdict(stats, None), " ".join(str(exc).split())
-    return apply_verdict(stats, verdict), ""
+    verdict, problem = _verdict_for(path, comparison)
+    return apply_verdict(stats, verdict), problem
 
 
 def _bootstrap_work(bootstrap, comparison, n_boot: int, progress):

@@ -18,26 +18,8 @@ from core.stats.inference import benjamini_hochberg, two_sided_p
 
 __all__ = ["influence_block_variance", "network_block_weights", "network_stats_table"]
 
-
-def network_block_weights(
-    networks: Sequence[str],
-) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
-    """Edges of every within- and between-network block, in ``network_blocks`` order.
-
-    The same enumeration as the network table's
-    (:func:`core.signal.connectivity.network_block_edges`).
-
-    Parameters
-    ----------
-    networks : sequence of str
-        Network of each ROI ("" is reported as "Unassigned").
-
-    Returns
-    -------
-    list of (network_a, network_b, rows, cols)
-        ROI index arrays of the block's edges (upper triangle within a network).
-    """
-    return network_block_edges(networks)
+#: The network table's blocks: ``[(network_a, network_b, rows, cols), ...]``.
+network_block_weights = network_block_edges
 
 
 def influence_block_variance(

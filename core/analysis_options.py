@@ -14,9 +14,12 @@ from core.settings import (
     DEFAULT_ATLAS,
     DEFAULT_BAND_PASS,
     DEFAULT_MIN_VOLUMES,
+    MAX_MIN_VOLUMES,
     STRATEGIES,
+    TR_RANGE_S,
     AnalysisSettings,
     DenoiseSettings,
+    check_repetition_time,
 )
 
 __all__ = ["add_analysis_options", "add_tr_option", "settings_from_args"]
@@ -50,8 +53,12 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> argparse._ArgumentG
                       default=DEFAULT_BAND_PASS,
                       help=f"band-pass in Hz (default {low:g} {high:g})")
     band.add_argument("--no-filter", action="store_true", help="no band-pass filtering")
-    analysis.add_argument("--min-volumes", type=int, default=DEFAULT_MIN_VOLUMES, metavar="N",
-                          help="fewest volumes a session may keep after scrubbing "
+    analysis.add_argument("--no-detrend", action="store_true",
+                          help="no linear detrending (for series another tool already cleaned; "
+                               "with --strategy none --no-filter the matrices are the plain "
+                               "Pearson correlations of the ROI means)")
+    analysis.add_argument("--min-volumes", type=_min_volumes, default=DEFAULT_MIN_VOLUMES,
+                          metavar="N", help="fewest volumes a session may keep after scrubbing "
                                f"(default {DEFAULT_MIN_VOLUMES})")
     return analysis
 
@@ -63,7 +70,31 @@ def add_tr_option(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
     ----------
     group : argparse.ArgumentParser or argument group
     """
-    group.add_argument("--tr", type=float, metavar="S", help="repetition time override (s)")
+    low, high = TR_RANGE_S
+    group.add_argument("--tr", type=_repetition_time, metavar="S",
+                       help=f"repetition time override in seconds ({low:g}-{high:g})")
+
+
+def _repetition_time(text: str) -> float:
+    try:
+        return check_repetition_time(float(text), "a repetition time")
+    except ValueError as exc:
+        if "expected" in str(exc):
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(
+            f"expected a repetition time in seconds, got {text!r}") from None
+
+
+def _min_volumes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of volumes, got {text!r}") from None
+    if not 3 <= value <= MAX_MIN_VOLUMES:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of volumes between 3 and {MAX_MIN_VOLUMES}, got {value}")
+    return value
 
 
 def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
@@ -81,15 +112,16 @@ def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
     Raises
     ------
     InputError
-        When the options are inconsistent (band-pass LOW >= HIGH, too few volumes).
+        When the options are inconsistent (band-pass not ``0 < LOW < HIGH``, a TR
+        outside 0.1-10 s, too few volumes).
     """
     try:
         denoise = DenoiseSettings(
             strategy=args.strategy, gsr=args.gsr,
             band_pass=None if args.no_filter else tuple(args.band_pass),
-            min_volumes=args.min_volumes,
+            detrend=not args.no_detrend, min_volumes=args.min_volumes,
         )
+        return AnalysisSettings(atlas=args.atlas, labels_table=args.labels, denoise=denoise,
+                                tr=args.tr)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    return AnalysisSettings(atlas=args.atlas, labels_table=args.labels, denoise=denoise,
-                            tr=args.tr)

@@ -26,7 +26,13 @@ from core.qc import session_qc, streamed_session_qc
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings
 from core.signal.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
-from core.signal.denoise import CleanedSignals, clean_signals, resolve_strategy, select_confounds
+from core.signal.denoise import (
+    CleanedSignals,
+    check_sampling,
+    clean_signals,
+    resolve_strategy,
+    select_confounds,
+)
 from core.signal.extract import masked_voxels, roi_weights
 from core.signal.masking import analysis_mask
 from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
@@ -79,6 +85,7 @@ def run_comparison(
     settings = settings or AnalysisSettings()
     report = progress or _no_progress
     strategy, warnings = resolve_strategy(inputs, settings)
+    check_sampling(inputs, settings)
     warnings = list(inputs.warnings) + warnings
     if inputs.is_image_based:
         rois, series, atlas, qc, edges = _image_timeseries(inputs, settings, strategy, report,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # annotations only: importing these loads the scientific stac
     from core.results import Comparison
     from core.settings import AnalysisSettings
 
-__all__ = ["DisplayOptions", "InputFile", "ReviewState", "ReviewStatistics"]
+__all__ = ["DisplayOptions", "InputFile", "ReviewState", "ReviewStatistics", "reading_warnings"]
 
 
 @dataclass(frozen=True)
@@ -211,3 +211,22 @@ class ReviewState:
         ReviewState
         """
         return replace(self, display=replace(self.display, **changes))
+
+
+def reading_warnings(state: ReviewState) -> list[str]:
+    """Return the warnings that change how the results read, without the motion warning.
+
+    The motion warning has a banner and a report paragraph of its own; these
+    (TR differences, resampling, ROIs left out, a reference that does not fit)
+    are listed together above the views and at the top of the report.
+
+    Parameters
+    ----------
+    state : ReviewState
+
+    Returns
+    -------
+    list of str
+    """
+    motion = state.statistics.motion_warning if state.statistics is not None else None
+    return [w for w in state.warnings if w != motion]

@@ -331,5 +331,6 @@ class ExportActions(QObject):
         w.actions_.select(settings.atlas, strategy)
         w.actions_.gsr.setChecked(settings.denoise.gsr)
         w.actions_.band_pass.setChecked(settings.denoise.band_pass is not None)
+        w.actions_.detrend.setChecked(settings.denoise.detrend)
         self._pending_view = dict(review.view)
         w.controller.open_inputs(lambda: open_review_inputs(review), settings)

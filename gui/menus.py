@@ -58,6 +58,11 @@ class Actions:
         self.gsr = act("Global signal regression", checkable=True)
         self.band_pass = act(f"Band-pass {BAND_PASS[0]:g}–{BAND_PASS[1]:g} Hz", checkable=True)
         self.band_pass.setChecked(True)
+        self.detrend = act("Linear detrending", checkable=True,
+                           tip="Off for series another tool already cleaned: with strategy "
+                               "none and no band-pass the matrices are then plain Pearson "
+                               "correlations")
+        self.detrend.setChecked(True)
         self.recompute = act("Recompute", "Ctrl+R",
                              tip="Run the analysis again with these settings")
         self.choose_reference = act(strings.REFERENCE_CHOOSE, tip="Judge changes against a "
@@ -76,6 +81,7 @@ class Actions:
             strategy=None if name == "auto" else name,
             gsr=self.gsr.isChecked(),
             band_pass=BAND_PASS if self.band_pass.isChecked() else None,
+            detrend=self.detrend.isChecked(),
         )
         return AnalysisSettings(atlas=atlas.data() if atlas else DEFAULT_ATLAS, denoise=denoise)
 
@@ -110,6 +116,7 @@ def build_menus(window, actions: Actions):
         strategy_menu.addAction(action)
     analysis.addAction(actions.gsr)
     analysis.addAction(actions.band_pass)
+    analysis.addAction(actions.detrend)
     analysis.addSeparator()
     analysis.addAction(actions.choose_reference)
     analysis.addAction(actions.clear_reference)

@@ -1,4 +1,4 @@
-"""The QC and Statistics tabs of the review window and the motion-warning banner."""
+"""The QC and Statistics tabs of the review window, and the warning banners above the views."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtWidgets import QLabel
 
-from core.review_state import ReviewState, ReviewStatistics
+from core.review_state import ReviewState, ReviewStatistics, reading_warnings
 from gui import strings
 from gui.forest_plot import ForestPlot
 from gui.qc_panel import QcPanel
@@ -17,6 +17,10 @@ __all__ = ["ReviewPanels"]
 
 BANNER_STYLE = ("background:#ffb300; color:#3d2600; font-weight:bold; padding:5px;"
                 " border:1px solid #b37400;")
+READING_BANNER_STYLE = ("background:#fff1c2; color:#5c3d00; padding:5px;"
+                        " border:1px solid #d9a400;")
+#: Warnings spelled out in the banner; the rest are counted and listed in its tooltip.
+BANNER_WARNINGS_SHOWN = 2
 
 
 class ReviewPanels(QObject):
@@ -42,8 +46,13 @@ class ReviewPanels(QObject):
         self.motion_banner.setWordWrap(True)
         self.motion_banner.setStyleSheet(BANNER_STYLE)
         self.motion_banner.hide()
+        self.reading_banner = QLabel()  # warnings that change how the results read
+        self.reading_banner.setWordWrap(True)
+        self.reading_banner.setStyleSheet(READING_BANNER_STYLE)
+        self.reading_banner.hide()
         page = window.splitter.parentWidget().layout()
         page.insertWidget(page.indexOf(window.splitter), self.motion_banner)
+        page.insertWidget(page.indexOf(window.splitter), self.reading_banner)
         s, panel = self.stats_controller, self.stats_panel
         window.controller.state_changed.connect(self._on_state_changed)
         s.motion_warning_changed.connect(self._on_motion_warning_changed)
@@ -67,6 +76,7 @@ class ReviewPanels(QObject):
         if state.comparison is self._comparison:
             return  # statistics or display options of the review already shown
         self._comparison = state.comparison
+        self._show_reading_warnings(reading_warnings(state))
         self.window.matrices.set_significance(None, None)
         self.qc_panel.clear(computing=True)
         self.stats_panel.clear(computing=True)
@@ -79,6 +89,15 @@ class ReviewPanels(QObject):
         if current is not None and current.comparison is state.comparison \
                 and not self.window.closing:
             self.stats_controller.analyse(current)
+
+    def _show_reading_warnings(self, warnings: list[str]) -> None:
+        shown = warnings[:BANNER_WARNINGS_SHOWN]
+        text = strings.READING_BANNER.format(warnings=" · ".join(shown))
+        if len(warnings) > len(shown):
+            text += strings.READING_BANNER_MORE.format(n=len(warnings) - len(shown))
+        self.reading_banner.setText(text)
+        self.reading_banner.setToolTip("\n".join(warnings))
+        self.reading_banner.setVisible(bool(warnings))
 
     def _on_motion_warning_changed(self, warning: str) -> None:
         self.motion_banner.setText(strings.MOTION_BANNER.format(warning=warning))
@@ -100,6 +119,9 @@ class ReviewPanels(QObject):
             self.window.statusBar().showMessage(strings.DEMO_REFERENCE_READY, 10000)
 
     def _on_stats_ready(self, stats: ReviewStatistics) -> None:
+        state = self.window.controller.state
+        if state is not None and state.statistics is stats:  # adds the reference's warnings
+            self._show_reading_warnings(reading_warnings(state))
         self.qc_panel.set_stats(stats)
         self.stats_panel.set_stats(stats)
         display = self.window.controller.display

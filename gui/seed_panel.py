@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from core.errors import InputError
+from core.settings import SEED_RADIUS_RANGE_MM
 from gui import strings
 from gui.cursor import CursorModel
 from gui.seed_controller import SeedController
@@ -120,7 +121,7 @@ class SeedPanel(QWidget):
         self.seed_mode.setToolTip("When on, clicking or dragging in any slice moves the seed "
                                   "(Ctrl+click seeds at any time)")
         self.radius = QDoubleSpinBox()
-        self.radius.setRange(2.0, 20.0)
+        self.radius.setRange(*SEED_RADIUS_RANGE_MM)
         self.radius.setSingleStep(1.0)
         self.radius.setDecimals(0)
         self.radius.setValue(6.0)

@@ -28,6 +28,8 @@ STATS_EDGE_HINT = ("Z = Δz / SE; the SE accounts for each session's autocorrela
 STATS_NETWORK_HINT = ("Network blocks (mean Fisher z within/between networks) are more "
                       "reliable than single edges for one patient.")
 MOTION_BANNER = "⚠ Motion differs between sessions: {warning}"
+READING_BANNER = "⚠ Read with care: {warnings}"
+READING_BANNER_MORE = " · and {n} more (hover to list them; all are in the report)"
 
 # Seed maps and global brain connectivity (issue 4)
 SEED_TAB = "Seeds && GBC"  # "&&" shows one "&" in a tab title

@@ -43,6 +43,9 @@ def _read_label_image(path: Path) -> tuple[nib.Nifti1Image, np.ndarray]:
             f"as one ({exc})",
             path,
         ) from None
+    if int(img.header["sform_code"]) == 0 and int(img.header["qform_code"]) == 0:
+        raise AtlasError("expected a label image that states its orientation in MNI space, "
+                         "found sform and qform codes 0", path)
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:

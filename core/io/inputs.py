@@ -87,7 +87,10 @@ def _check_pair(pre: BoldScan, post: BoldScan, warnings: list[str]) -> None:
                                    force_resample=True, copy_header=True)
         warnings.append(message)
     if abs(pre.tr - post.tr) > 1e-3:
-        warnings.append(f"pre and post differ in TR ({pre.tr:g} s and {post.tr:g} s)")
+        warnings.append(
+            f"pre and post differ in TR ({pre.tr:g} s and {post.tr:g} s): both are band-passed "
+            "to the same frequencies and each session's variance is modelled at its own TR, "
+            "but a change in sampling can still shift correlations; compare with care")
     warnings.extend(pre.warnings + post.warnings)
 
 

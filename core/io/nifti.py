@@ -34,7 +34,8 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
     Raises
     ------
     InputFileError
-        When the file is missing, unreadable, truncated or not NIfTI.
+        When the file is missing, unreadable, truncated or not NIfTI, or its
+        voxel sizes are zero or not finite.
     """
     path = Path(path)
     if not path.exists():
@@ -59,6 +60,7 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
             else "a file without the NIfTI magic string"
         )
         raise InputFileError(f"expected a NIfTI-1/2 image (.nii or .nii.gz), found {found}", path)
+    _check_voxel_sizes(header, version, path)
     try:
         klass = nib.Nifti2Image if version == 2 else nib.Nifti1Image
         img = klass.from_filename(str(path), mmap=not compressed)
@@ -78,6 +80,25 @@ def read_nifti(path: str | Path) -> nib.Nifti1Image:
             path,
         )
     return img  # type: ignore[return-value]
+
+
+def _check_voxel_sizes(header: bytes, version: int, path: Path) -> None:
+    """Refuse zero or non-finite voxel sizes, which nibabel silently mends to 1 mm.
+
+    The raw header is checked before nibabel reads it; the orientation codes,
+    which nibabel keeps, are checked by :func:`core.io.scan.check_spatial_header`.
+    """
+    klass = nib.Nifti2Header if version == 2 else nib.Nifti1Header
+    try:
+        raw = klass(header[: klass.sizeof_hdr], check=False)
+        dims = int(raw["dim"][0])
+        sizes = np.asarray(raw["pixdim"][1:4], dtype=float)
+    except Exception:  # a damaged header is reported by nibabel's own reading below
+        return
+    if dims >= 3 and not (np.isfinite(sizes).all() and (sizes > 0).all()):
+        found = " x ".join(f"{v:g}" for v in sizes)
+        raise InputFileError(
+            f"expected voxel sizes above 0 mm, found {found} mm in the header (pixdim)", path)
 
 
 def _gunzip_prefix(path: Path, n: int) -> bytes:

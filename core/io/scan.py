@@ -19,15 +19,26 @@ import numpy as np
 
 from core.errors import InputError, InputFileError
 from core.io.nifti import _check_plausible_size, read_nifti
+from core.settings import check_repetition_time
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MNI_BOX_MM", "BoldScan", "check_mni_space", "load_bold", "same_grid"]
+__all__ = [
+    "MNI_BOX_MM",
+    "BoldScan",
+    "check_mni_space",
+    "check_spatial_header",
+    "load_bold",
+    "same_grid",
+]
 
 
 #: Bounding box of the MNI152 brain in millimetres (x, y, z minimum and maximum).
 MNI_BOX_MM = np.array([[-90.0, -126.0, -72.0], [90.0, 90.0, 108.0]])
 
+
+#: Least fraction of the MNI brain box an image in MNI space must cover.
+MIN_MNI_COVERAGE = 0.5
 
 _SPACE_RE = re.compile(r"_space-([A-Za-z0-9]+)")
 
@@ -130,7 +141,7 @@ def load_bold(
     warnings: list[str] = []
     sidecar_path = Path(sidecar) if sidecar is not None else _default_sidecar(path)
     tr_value, tr_source = _repetition_time(img, path, tr, sidecar_path, warnings)
-    check_mni_space(img, path)
+    warnings.extend(check_mni_space(img, path))
     return BoldScan(
         path=path,
         img=img,
@@ -160,27 +171,24 @@ def _repetition_time(
     warnings: list[str],
 ) -> tuple[float, str]:
     if override is not None:
-        if not np.isfinite(override) or override <= 0:
-            raise InputError(f"expected a positive repetition time in seconds, got {override}")
-        if override > 100:
-            raise InputError(
-                f"expected the repetition time in seconds, got {override} (milliseconds?)"
-            )
-        return float(override), "override"
+        return _plausible_tr(override, "a repetition time override (--tr)"), "override"
     if sidecar is not None:
         try:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputFileError(f"expected a readable JSON sidecar ({exc})", sidecar) from exc
         value = meta.get("RepetitionTime") if isinstance(meta, dict) else None
-        if isinstance(value, (int, float)) and value > 0:
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(
+                    f"expected RepetitionTime as a number of seconds, found {value!r}", sidecar)
             if value > 100:
                 warnings.append(
                     f"{sidecar.name}: RepetitionTime {value} looks like milliseconds; "
                     f"using {value / 1000:g} s"
                 )
-                return float(value) / 1000.0, "sidecar"
-            return float(value), "sidecar"
+                value = value / 1000.0
+            return _plausible_tr(value, "RepetitionTime", sidecar), "sidecar"
     raw = float(img.header["pixdim"][4])
     units = img.header.get_xyzt_units()[1]
     if not np.isfinite(raw) or raw <= 0:
@@ -190,20 +198,67 @@ def _repetition_time(
             path,
         )
     if units == "msec":
-        return raw / 1000.0, "header"
-    if units == "usec":
-        return raw / 1e6, "header"
-    if raw > 100:
+        raw = raw / 1000.0
+    elif units == "usec":
+        raw = raw / 1e6
+    elif raw > 100:
         warnings.append(
             f"{path.name}: header TR {raw:g} with units '{units}' looks like milliseconds; "
             f"using {raw / 1000:g} s"
         )
         log.warning("TR %s in %s interpreted as milliseconds", raw, path.name)
-        return raw / 1000.0, "header"
-    return raw, "header"
+        raw = raw / 1000.0
+    return _plausible_tr(raw, "a repetition time (header pixdim[4])", path,
+                         hint="; give the right one with --tr"), "header"
 
 
-def check_mni_space(img: nib.spatialimages.SpatialImage, path: str | Path) -> None:
+def _plausible_tr(value: float, what: str, path: Path | None = None, hint: str = "") -> float:
+    try:
+        return check_repetition_time(value, what)
+    except ValueError as exc:
+        raise InputError(f"{exc}{hint}", path) from None
+
+
+def check_spatial_header(img: nib.spatialimages.SpatialImage, path: str | Path) -> None:
+    """Refuse images that do not say where they lie in space.
+
+    Parameters
+    ----------
+    img : nibabel image
+        3D or 4D NIfTI image.
+    path : str or Path
+        Its file, named in the message.
+
+    Raises
+    ------
+    InputError
+        When both the sform and the qform codes are 0 (no orientation: nibabel
+        would invent a grid at the origin), when a voxel size is zero or not
+        finite, or when the voxel-to-world affine is not finite or not invertible.
+    """
+    header = img.header
+    if isinstance(header, nib.Nifti1Header):  # NIfTI-2 headers derive from it
+        sform, qform = int(header["sform_code"]), int(header["qform_code"])
+        if sform == 0 and qform == 0:
+            raise InputError(
+                "expected an image that states its orientation in space (sform or qform "
+                "code above 0), found sform and qform codes 0: the file does not say where "
+                "the brain lies, so it cannot be matched to MNI space", path)
+    zooms = np.asarray(header.get_zooms()[:3], dtype=float)
+    if not (np.isfinite(zooms).all() and (zooms > 0).all()):
+        sizes = " x ".join(f"{z:g}" for z in zooms)
+        raise InputError(
+            f"expected voxel sizes above 0 mm, found {sizes} mm in the header (pixdim)", path)
+    affine = np.asarray(img.affine, dtype=float)
+    determinant = np.linalg.det(affine[:3, :3]) if np.isfinite(affine).all() else np.nan
+    if not np.isfinite(determinant) or abs(determinant) < 1e-6:
+        raise InputError(
+            "expected an invertible voxel-to-world affine, found one that is "
+            + ("not finite" if not np.isfinite(determinant) else "singular (a zero axis)"),
+            path)
+
+
+def check_mni_space(img: nib.spatialimages.SpatialImage, path: str | Path) -> list[str]:
     """Refuse images that are evidently not in MNI space.
 
     Parameters
@@ -213,14 +268,22 @@ def check_mni_space(img: nib.spatialimages.SpatialImage, path: str | Path) -> No
     path : str or Path
         Its file, named in the message.
 
+    Returns
+    -------
+    list of str
+        A warning when the field of view covers less than half of the MNI brain
+        box (a slab): ROIs outside it will be left out.
+
     Raises
     ------
     InputError
-        When the BIDS ``space-`` entity names a non-MNI space, the affine is
-        oblique or the identity (voxel coordinates), or the field of view lies
-        mostly outside the MNI brain box.
+        When the header states no orientation (:func:`check_spatial_header`),
+        the BIDS ``space-`` entity names a non-MNI space, the affine is oblique
+        or the identity (voxel coordinates), has no origin offset, or the field
+        of view lies mostly outside the MNI brain box.
     """
     path = Path(path)
+    check_spatial_header(img, path)
     match = _SPACE_RE.search(path.name)
     if match and not match.group(1).upper().startswith("MNI"):
         raise InputError(
@@ -258,6 +321,21 @@ def check_mni_space(img: nib.spatialimages.SpatialImage, path: str | Path) -> No
             f"z {low[2]:.0f}..{high[2]:.0f} mm that lies mostly outside the MNI brain",
             path,
         )
+    if np.allclose(affine[:3, 3], 0.0):
+        raise InputError(
+            "expected an image in MNI space, found an affine without an origin offset "
+            "(voxel 0, 0, 0 placed at the MNI origin): the header's orientation is not real",
+            path,
+        )
+    box = MNI_BOX_MM[1] - MNI_BOX_MM[0]
+    covered = float(np.prod(overlap / box))
+    if covered < MIN_MNI_COVERAGE:
+        return [
+            f"{path.name}: the field of view x {low[0]:.0f}..{high[0]:.0f}, "
+            f"y {low[1]:.0f}..{high[1]:.0f}, z {low[2]:.0f}..{high[2]:.0f} mm covers only "
+            f"{100 * covered:.0f} % of the MNI brain box: ROIs outside it are left out"
+        ]
+    return []
 
 
 def same_grid(a: nib.spatialimages.SpatialImage, b: nib.spatialimages.SpatialImage) -> bool:

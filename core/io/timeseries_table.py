@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import AtlasError, InputFileError, TimeseriesTableError
+from core.io.table_cells import numeric_cells
 
 __all__ = [
     "TimeseriesTable",
@@ -200,7 +201,7 @@ def read_timeseries_table(path: str | Path, min_volumes: int = 3) -> TimeseriesT
     first = text.split("\n", 1)[0]
     sep = "\t" if "\t" in first else ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise TimeseriesTableError(f"expected a table with a header row ({exc})", path) from exc
     if frame.shape[1] < 2:
@@ -214,13 +215,13 @@ def read_timeseries_table(path: str | Path, min_volumes: int = 3) -> TimeseriesT
         )
     if len(set(names)) != len(names):
         raise TimeseriesTableError("expected unique ROI names in the header", path)
-    try:
-        data = frame.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TimeseriesTableError(f"expected numeric values only ({exc})", path) from exc
+    data = numeric_cells(frame, path, allow_missing=False, error=TimeseriesTableError)
     if not np.isfinite(data).all():
         bad = int((~np.isfinite(data)).sum())
-        raise TimeseriesTableError(f"expected finite values, found {bad} NaN/Inf cells", path)
+        row, column = np.argwhere(~np.isfinite(data))[0]
+        raise TimeseriesTableError(
+            f"expected finite values, found {bad} NaN/Inf cells, the first in column "
+            f"{names[column]!r}, row {row + 1} (line {row + 2} of the file)", path)
     if data.shape[0] < min_volumes:
         raise TimeseriesTableError(
             f"expected at least {min_volumes} rows (volumes), found {data.shape[0]}", path

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.errors import InputError
+from core.settings import check_seed_radius
 
 if TYPE_CHECKING:
     from core.io.inputs import PatientInputs
@@ -122,10 +123,19 @@ class PreparedSession:
         ndarray of int
             Sorted row indices into :attr:`data` (the nearest voxel always
             included when it lies in the mask); may be empty.
+
+        Raises
+        ------
+        ValueError
+            A radius outside :data:`core.settings.SEED_RADIUS_RANGE_MM` or a
+            centre that is not finite.
         """
+        radius_mm = check_seed_radius(radius_mm)
+        centre = np.asarray(xyz_mm, dtype=float).reshape(3)
+        if not np.isfinite(centre).all():
+            raise ValueError(f"expected a seed centre in MNI mm, got {centre.tolist()}")
         self.build_index()
         assert self._position is not None
-        centre = np.asarray(xyz_mm, dtype=float).reshape(3)
         members = np.asarray(self._tree.query_ball_point(centre, r=float(radius_mm) + 1e-9),
                              dtype=np.int64)
         inverse = np.linalg.inv(self.affine)

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from core.errors import ConfoundsError
+from core.io.table_cells import read_confounds_table
 
 if TYPE_CHECKING:  # annotations only: session.py imports this module
     from core.qc.session import SessionQC
@@ -34,11 +33,7 @@ def read_motion(confounds: str | Path) -> tuple[np.ndarray | None, np.ndarray | 
     fd_column : ndarray, shape (n_volumes,), or None
         ``framewise_displacement`` (NaN at volume 0) when present.
     """
-    try:
-        table = pd.read_csv(confounds, sep="\t", na_values=["n/a"])
-    except (OSError, ValueError) as exc:
-        raise ConfoundsError(f"expected a tab-separated confounds table ({exc})",
-                             confounds) from exc
+    table = read_confounds_table(confounds)
     motion = None
     if all(c in table.columns for c in MOTION_COLUMNS):
         motion = table[list(MOTION_COLUMNS)].to_numpy(dtype=np.float64)

@@ -29,7 +29,7 @@ from core.measure_names import QC_MEASURE_NAMES
 from core.report.analysis_files import software_versions
 from core.results import Comparison
 from core.review import compute_statistics
-from core.review_state import ReviewState
+from core.review_state import ReviewState, reading_warnings
 
 __all__ = [
     "FIGURES",
@@ -203,7 +203,7 @@ def report_content(state: ReviewState, patient_label: str | None = None,
         qc=_qc_frame(statistics.qc_table), motion_warning=statistics.motion_warning or None,
         networks=statistics.networks, named_edges=edges,
         named_edges_note=str(edges.attrs.get("note", "")),
-        warnings=list(state.warnings), software=software_versions(),
+        warnings=reading_warnings(state), software=software_versions(),
         inputs=[(f.role, f.path.name, f.sha256) for f in statistics.input_files],
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         reference=statistics.reference,

@@ -28,6 +28,7 @@ table.t td { font-size: 7.5pt; border-bottom: 1px solid #ddd; }
 td.n { text-align: right; }
 .sig { font-weight: bold; color: #8a1c00; }
 .warn { background: #fff1c2; color: #5c3d00; padding: 3pt; font-weight: bold; }
+ul.warn { font-weight: normal; margin-top: 0; }
 .disc { background: #fde8e8; color: #6b0000; padding: 3pt; font-weight: bold; }
 .small { font-size: 7pt; color: #333; }
 .mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 6.5pt; }
@@ -157,6 +158,9 @@ def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
     parts.append(f'<p class="small">Subject {_e(c.subject)} · sessions '
                  f"{_e(' → '.join(text.split(':')[0] for _, text in c.sessions))} · report "
                  f"created {_e(c.created)}</p>")
+    if c.warnings:  # what changes how the numbers below should be read comes first
+        parts.append('<p class="warn">⚠ Read these results with care:</p><ul class="warn">'
+                     + "".join(f"<li>{_e(w)}</li>" for w in c.warnings) + "</ul>")
     rows = [[role, text] for role, text in c.sessions] + [[k, v] for k, v in c.parameters]
     left = "<h2>Sessions and parameters</h2>" + _table(["Item", "Value"], rows)
     right = "<h2>Quality control</h2>"
@@ -175,8 +179,6 @@ def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
     else:
         parts.append('<p class="small">No motion warning: mean FD and scrubbing are similar '
                      "in both sessions.</p>")
-    for warning in c.warnings:
-        parts.append(f'<p class="small">Warning: {_e(warning)}</p>')
     if "matrices" in images:
         parts.append("<h2>Connectivity matrices</h2>")
         parts.append(_figure(src("matrices"), page_width, FIGURES["matrices"]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 import warnings
@@ -14,17 +13,17 @@ import pandas as pd
 
 from core.errors import ConfoundsError, InputError
 from core.io.inputs import PatientInputs
-from core.settings import AnalysisSettings, DenoiseSettings
+from core.io.table_cells import read_confounds_table
+from core.settings import AnalysisSettings, DenoiseSettings, check_band_pass
 
 __all__ = [
     "CleanedSignals",
+    "check_sampling",
     "clean_signals",
     "cleaning_operator",
     "resolve_strategy",
     "select_confounds",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -96,6 +95,7 @@ def select_confounds(
         )
     from nilearn.interfaces.fmriprep import load_confounds_strategy
 
+    read_confounds_table(confounds_path)  # every cell a number or n/a, or a clear message
     kwargs = {"global_signal": "basic"} if settings.gsr else {}
     with tempfile.TemporaryDirectory(prefix="prepost-confounds-") as staging:
         # nilearn finds the table by fMRIPrep file names next to the image; stage
@@ -177,7 +177,8 @@ def clean_signals(
     Raises
     ------
     InputError
-        Fewer volumes left than ``settings.min_volumes``.
+        Fewer volumes left than ``settings.min_volumes``, or a band-pass whose
+        upper edge is not below the Nyquist frequency of ``tr``.
     """
     from nilearn import signal
 
@@ -190,12 +191,11 @@ def clean_signals(
         )
     low_pass = high_pass = None
     if settings.band_pass is not None:
+        try:
+            check_band_pass(settings.band_pass, tr)
+        except ValueError as exc:
+            raise InputError(f"{source}: {exc}") from None
         high_pass, low_pass = settings.band_pass
-        nyquist = 0.5 / tr
-        if low_pass >= nyquist:
-            log.warning("low-pass %.3g Hz >= Nyquist %.3g Hz: not applied", low_pass, nyquist)
-            low_pass = None
-        high_pass = high_pass or None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -288,3 +288,44 @@ def resolve_strategy(inputs: PatientInputs, settings: AnalysisSettings) -> tuple
         return "none", ["no confounds tables: only detrending and filtering were applied "
                         "(strategy 'none'); motion is not regressed out"]
     return requested, []
+
+
+def check_sampling(inputs: PatientInputs, settings: AnalysisSettings) -> None:
+    """Refuse a filter or a TR pairing that the comparison cannot honour, before any reading.
+
+    Parameters
+    ----------
+    inputs : PatientInputs
+    settings : AnalysisSettings
+
+    Raises
+    ------
+    InputError
+        When the band-pass upper edge is not below the Nyquist frequency of a
+        session's TR, or when pre and post differ in TR (by more than 1 %) and no
+        band-pass is applied: unfiltered correlations then cover different
+        frequency ranges (up to each session's Nyquist frequency), so their change
+        would partly reflect the sampling, not the brain.  With the band-pass on,
+        both sessions hold the same frequencies and each session's variance is
+        modelled at its own TR, so the comparison stands (with a warning, made by
+        :func:`core.io.inputs.open_nifti_pair`).
+    """
+    if inputs.is_image_based:
+        assert inputs.pre_scan is not None and inputs.post_scan is not None
+        trs = [(inputs.pre_scan.tr, inputs.pre_scan.path.name),
+               (inputs.post_scan.tr, inputs.post_scan.path.name)]
+    else:
+        tr = inputs.table_tr or settings.tr
+        trs = [] if tr is None else [(tr, "the time-series tables")]
+    band = settings.denoise.band_pass
+    for tr, name in trs:
+        if band is not None:
+            try:
+                check_band_pass(band, tr)
+            except ValueError as exc:
+                raise InputError(f"{exc} ({name})") from None
+    if len(trs) == 2 and band is None and abs(trs[0][0] - trs[1][0]) > 0.01 * trs[0][0]:
+        raise InputError(
+            f"expected the same TR for pre and post when no band-pass filter is applied, got "
+            f"{trs[0][0]:g} s and {trs[1][0]:g} s: unfiltered correlations would cover "
+            "different frequencies; apply the band-pass filter (drop --no-filter)")

@@ -36,8 +36,15 @@ MNI_AFFINE = np.array(
     [[-4.0, 0, 0, 90], [0, 4.0, 0, -126], [0, 0, 4.0, -72], [0, 0, 0, 1]]
 )
 MNI_SHAPE = (45, 54, 45)
-#: A small grid inside the MNI box, enough for loader-level checks.
+#: A small, coarse grid spanning the MNI box, enough for loader-level checks.
 SMALL_SHAPE = (10, 12, 10)
+
+
+def covering_affine(shape) -> np.ndarray:
+    """An MNI-oriented affine whose grid of ``shape`` spans the MNI brain box."""
+    sizes = np.array([180.0, 216.0, 180.0]) / np.asarray(shape[:3], dtype=float)
+    return np.array([[-sizes[0], 0, 0, 90], [0, sizes[1], 0, -126], [0, 0, sizes[2], -72],
+                     [0, 0, 0, 1]])
 N_VOLUMES = 40
 MOTION = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
 
@@ -52,13 +59,13 @@ def bold_data(shape=SMALL_SHAPE, n_volumes=N_VOLUMES, seed=0) -> np.ndarray:
 def write_image(
     path: Path,
     data: np.ndarray,
-    affine: np.ndarray = MNI_AFFINE,
+    affine: np.ndarray | None = None,
     tr: float | None = 2.0,
     time_units: str = "sec",
 ) -> Path:
     """Save ``data`` as NIfTI-1 with ``pixdim[4] = tr`` (0 when ``tr`` is None)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    img = nib.Nifti1Image(data, affine)
+    img = nib.Nifti1Image(data, covering_affine(data.shape) if affine is None else affine)
     img.header.set_xyzt_units("mm", time_units)
     if data.ndim >= 4:
         img.header["pixdim"][4] = 0.0 if tr is None else tr
@@ -277,7 +284,7 @@ def _oblique_affine() -> np.ndarray:
     rotation = np.array(
         [[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]]
     )
-    affine = MNI_AFFINE.copy()
+    affine = covering_affine(SMALL_SHAPE)
     affine[:3, :3] = rotation @ affine[:3, :3]
     return affine
 
@@ -287,7 +294,7 @@ def _oblique_affine() -> np.ndarray:
     [
         ("sub-01_bold.nii.gz", np.eye(4), r"MNI space, found an identity affine"),
         ("sub-01_bold.nii.gz", _oblique_affine(), r"MNI space, found an oblique affine"),
-        ("sub-01_space-T1w_desc-preproc_bold.nii.gz", MNI_AFFINE,
+        ("sub-01_space-T1w_desc-preproc_bold.nii.gz", covering_affine(SMALL_SHAPE),
          r"MNI space, found space-T1w in the file name"),
     ],
     ids=["identity", "oblique", "space-T1w"],
@@ -397,6 +404,12 @@ def _nan_cell(path: Path) -> None:
     frame.to_csv(path, sep="\t", index=False, na_rep="n/a")
 
 
+def _inf_cell(path: Path) -> None:
+    frame = pd.read_csv(write_table(path), sep="\t")
+    frame.iloc[3, 1] = np.inf
+    frame.to_csv(path, sep="\t", index=False)
+
+
 def _single_column(path: Path) -> None:
     write_table(path, n_rois=1)
 
@@ -409,12 +422,14 @@ def _too_few_rows(path: Path) -> None:
     ("make", "message"),
     [
         (_no_header, r"expected a header row with ROI names, found numbers"),
-        (_non_numeric, r"expected numeric values only"),
-        (_nan_cell, r"expected finite values, found 1 NaN/Inf cells"),
+        (_non_numeric, r"expected numbers in column '\w+', found 'abc' in row 6 \(line 7"),
+        (_nan_cell, r"expected numbers in column '\w+', found 'n/a' in row 8 \(line 9"),
+        (_inf_cell, r"expected finite values, found 1 NaN/Inf cells, the first in column "
+                    r"'\w+', row 4 \(line 5"),
         (_single_column, r"expected at least 2 ROI columns, found 1"),
         (_too_few_rows, r"expected at least 3 rows \(volumes\), found 2"),
     ],
-    ids=["no-header", "non-numeric", "nan-cell", "single-column", "too-few-rows"],
+    ids=["no-header", "non-numeric", "nan-cell", "inf-cell", "single-column", "too-few-rows"],
 )
 def test_bad_timeseries_table(tmp_path, make, message):
     path = tmp_path / "sub-01_timeseries.tsv"

@@ -144,6 +144,35 @@ def folder_as_file(tmp):
     return _pair(tmp, folder)
 
 
+def no_orientation(tmp):
+    """sform and qform codes 0, voxel sizes 0: nibabel would invent a 1 mm grid at the origin."""
+    header = nib.Nifti1Header()
+    header.set_data_shape((12, 12, 8, 20))
+    header.set_data_dtype(np.float32)
+    header["pixdim"][1:5] = [0, 0, 0, 2.0]
+    header["vox_offset"] = 352
+    path = tmp / "unoriented_bold.nii"
+    path.write_bytes(header.binaryblock + b"\x00" * 4
+                     + bold_data((12, 12, 8), 20).tobytes(order="F"))
+    return _pair(tmp, path)
+
+
+def text_in_confounds(tmp):
+    pre = write_bold(tmp / "pre_bold.nii.gz", MNI_SHAPE, 60)
+    post = write_bold(tmp / "post_bold.nii.gz", MNI_SHAPE, 60, seed=3)
+    frame = confounds_frame(60).astype(object)
+    frame.loc[9, "rot_z"] = "see notes"
+    wordy = write_tsv(tmp / "wordy_confounds.tsv", frame)
+    ok = write_tsv(tmp / "post_confounds.tsv", confounds_frame(60))
+    return ["--pre", str(pre), "--post", str(post), "--confounds-pre", str(wordy),
+            "--confounds-post", str(ok), "--strategy", "simple"], wordy
+
+
+def different_trs_unfiltered(tmp):
+    pre = write_bold(tmp / "tr1_bold.nii.gz", MNI_SHAPE, 60, tr=1.0)
+    return _pair(tmp, pre, write_bold(tmp / "post_bold.nii.gz", MNI_SHAPE, 60, seed=3))
+
+
 def empty_fmriprep_folder(tmp):
     folder = tmp / "empty_derivatives"
     folder.mkdir()
@@ -153,7 +182,8 @@ def empty_fmriprep_folder(tmp):
 CASES = [truncated, png_renamed, empty_file, three_d, five_d, one_volume, nan_voxels,
          tr_missing, native_space, identity_affine, too_few_volumes, confounds_short,
          confounds_missing_columns, all_scrubbed, symlink_loop, huge_sparse, missing_file,
-         folder_as_file, empty_fmriprep_folder]
+         folder_as_file, empty_fmriprep_folder, no_orientation, text_in_confounds,
+         different_trs_unfiltered]
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -189,6 +219,8 @@ def test_window_shows_each_problem_then_opens_the_demo(qtbot, isolated_settings,
         folder.mkdir()
         args, named = case(folder)
         if len(args) > 4:  # confounds tables: the window opens them from fMRIPrep folders
+            continue
+        if case is different_trs_unfiltered:  # the window filters by default: a warning only
             continue
         before = _hashes(folder)
         with qtbot.waitSignal(window.error_shown, timeout=60000) as shown:

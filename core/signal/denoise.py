@@ -327,5 +327,6 @@ def check_sampling(inputs: PatientInputs, settings: AnalysisSettings) -> None:
     if len(trs) == 2 and band is None and abs(trs[0][0] - trs[1][0]) > 0.01 * trs[0][0]:
         raise InputError(
             f"expected the same TR for pre and post when no band-pass filter is applied, got "
-            f"{trs[0][0]:g} s and {trs[1][0]:g} s: unfiltered correlations would cover "
+            f"{trs[0][0]:g} s ({trs[0][1]}) and {trs[1][0]:g} s ({trs[1][1]}): unfiltered "
+            "correlations would cover "
             "different frequencies; apply the band-pass filter (drop --no-filter)")

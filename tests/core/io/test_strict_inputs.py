@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nibabel as nib
 import numpy as np
@@ -163,8 +164,9 @@ def test_different_trs_without_a_filter_are_refused(tmp_path):
     assert any("differ in TR (1 s and 2 s)" in w for w in inputs.warnings)
     settings = AnalysisSettings(atlas="dosenbach160", denoise=DenoiseSettings(
         strategy="none", band_pass=None, min_volumes=10))
-    with pytest.raises(InputError, match="expected the same TR for pre and post when no "
-                                         "band-pass filter is applied, got 1 s and 2 s"):
+    expected = ("expected the same TR for pre and post when no band-pass filter is applied, "
+                "got 1 s (pre.nii.gz) and 2 s (post.nii.gz)")
+    with pytest.raises(InputError, match=re.escape(expected)):
         run_comparison(inputs, settings)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-HEADLESS_COMMANDS = ("analyze", "atlases", "cohort", "--version")
+HEADLESS_COMMANDS = ("analyze", "atlases", "cohort", "import-dicom", "preprocess",
+                     "--version")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from core import DISCLAIMER, __version__
 from core.analysis_options import add_analysis_options, add_tr_option, settings_from_args
 from core.cohort import run_cohort
 from core.errors import AnalysisCancelled, InputError
+from core.preprocess import cli_commands as preprocess_commands
 from core.report.analysis_files import check_output_dir, write_review_outputs
 from core.report.content import check_report_path, report_content
 from core.report.html import write_report_html
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--patient-label", metavar="TEXT",
                         help="patient label on the report (default: the BIDS subject ID)")
     _add_cohort_command(commands)
+    preprocess_commands.add_commands(commands)  # import-dicom, preprocess
     return parser
 
 
@@ -272,6 +274,8 @@ def main(argv: Sequence[str] | None = None, pdf_writer: PdfWriter | None = None)
             return _list_atlases()
         if args.command == "cohort":
             return _cohort(args)
+        if args.command in preprocess_commands.COMMANDS:
+            return preprocess_commands.run_command(args)
         return _analyze(args, pdf_writer)
     except InputError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -14,9 +14,11 @@ __all__ = [
     "AnalysisCancelled",
     "AtlasError",
     "ConfoundsError",
+    "DicomImportError",
     "FmriprepLayoutError",
     "InputError",
     "InputFileError",
+    "PreprocessingError",
     "TimeseriesTableError",
 ]
 
@@ -57,6 +59,14 @@ class TimeseriesTableError(InputError):
 
 class AtlasError(InputError):
     """An atlas, label image or label table is unusable."""
+
+
+class DicomImportError(InputError):
+    """DICOM folders cannot be turned into a BIDS dataset as asked (see core.preprocess)."""
+
+
+class PreprocessingError(InputError):
+    """A preprocessing engine is unavailable for this dataset, or it stopped with an error."""
 
 
 class AnalysisCancelled(Exception):

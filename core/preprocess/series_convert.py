@@ -104,9 +104,9 @@ def _link_files(files: tuple[Path, ...], folder: Path) -> None:
 
 
 def _problem_line(output: str) -> str:
-    """dcm2niix's most telling line: an error, else a warning about missing images."""
+    """dcm2niix's most telling line: missing images, else an error, else a warning."""
     lines = [" ".join(line.split()) for line in output.splitlines() if line.strip()]
-    for prefix in ("Error", "DICOM images may be missing", "Warning", "Unable"):
+    for prefix in ("DICOM images may be missing", "Error", "Warning", "Unable"):
         found = [line for line in lines if line.startswith(prefix)]
         if found:
             return found[0]

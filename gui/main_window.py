@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         a.open_fmriprep.triggered.connect(self._ask_fmriprep)
         a.open_nifti.triggered.connect(lambda: self._ask_pair("nifti"))
         a.open_timeseries.triggered.connect(lambda: self._ask_pair("timeseries"))
+        a.import_dicom.triggered.connect(self.show_dicom_import)
         a.quit.triggered.connect(self.close)
         a.recompute.triggered.connect(lambda: c.recompute(a.settings()))
         a.about.triggered.connect(self._show_about)
@@ -202,6 +203,15 @@ class MainWindow(QMainWindow):
             return
         pre, post = sorted(files)
         self.open_path(pre, post)
+
+    def show_dicom_import(self):
+        """File → Import DICOM…: a non-modal dialog; its result opens here."""
+        from gui.dicom_import_dialog import DicomImportDialog
+
+        dialog = DicomImportDialog(self, self.last_folder())
+        dialog.derivatives_ready.connect(self.open_path)
+        dialog.show()
+        return dialog
 
     def last_folder(self) -> str:
         """Return the folder the file dialogs start in (the last one opened)."""

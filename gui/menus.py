@@ -31,6 +31,8 @@ class Actions:
         self.open_fmriprep = act(strings.OPEN_FMRIPREP, QKeySequence.StandardKey.Open)
         self.open_nifti = act(strings.OPEN_NIFTI, "Ctrl+Shift+O")
         self.open_timeseries = act(strings.OPEN_TIMESERIES, "Ctrl+Shift+T")
+        self.import_dicom = act(strings.IMPORT_DICOM, "Ctrl+I", tip="Two DICOM visit folders "
+                                "-> BIDS -> fMRIPrep or the quick path -> review")
         self.quit = act("Quit", QKeySequence.StandardKey.Quit)
         self.show_matrices = act("Show matrices", "Ctrl+M", checkable=True)
         self.show_timeseries = act("Show time series", "Ctrl+T", checkable=True)
@@ -98,7 +100,7 @@ def build_menus(window, actions: Actions):
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     for action in (actions.open_demo, actions.open_fmriprep, actions.open_nifti,
-                   actions.open_timeseries):
+                   actions.open_timeseries, actions.import_dicom):
         file_menu.addAction(action)
     recent = file_menu.addMenu("Recent patients")
     file_menu.addSeparator()

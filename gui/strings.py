@@ -78,3 +78,14 @@ DEMO_REFERENCE_READY = ("The demo patient is now judged against its own syntheti
                         "of 10 untreated repeat-scan pairs.")
 STATS_COMPUTING = ("Computing the quality control and the statistics of this patient… "
                    "(progress in the status bar)")
+
+# From the scanner's DICOM (issue 16)
+IMPORT_DICOM = "Import DICOM…"
+IMPORT_DICOM_TITLE = "Import DICOM and preprocess"
+IMPORT_DICOM_INTRO = ("One folder per visit, as the scanner or PACS exported it. dcm2niix "
+                      "converts them into a BIDS dataset (names, IDs and birth dates stay in "
+                      "the DICOM); fMRIPrep, where this site has it, or the labelled quick "
+                      "path then brings both sessions into MNI space.")
+IMPORT_DICOM_IDLE = "Nothing is written until you press Import; input folders are only read."
+IMPORT_DICOM_CANCELLED = ("Cancelled. Nothing was written by the import; an interrupted "
+                          "fMRIPrep run keeps its work folder and resumes when run again.")

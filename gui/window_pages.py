@@ -24,7 +24,7 @@ from gui.timeseries_view import TimeSeriesView
 __all__ = ["COLORMAPS", "EmptyPage", "ReviewPage"]
 
 COLORMAPS = ("inferno", "viridis", "plasma", "CET-L3")
-_OPENERS = ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries")
+_OPENERS = ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries", "import_dicom")
 
 
 class EmptyPage(QWidget):

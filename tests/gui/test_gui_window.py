@@ -12,7 +12,7 @@ from gui.main_window import MainWindow
 def test_empty_state_offers_open_actions_and_disclaimer(window):
     assert window.stack.currentIndex() == 0
     assert set(window.empty_buttons) == {"open_demo", "open_fmriprep", "open_nifti",
-                                         "open_timeseries"}
+                                         "open_timeseries", "import_dicom"}
     assert window.disclaimer.isVisible()
     assert "not a diagnostic device" in window.disclaimer.text()
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]

@@ -214,6 +214,11 @@ def import_dicom(pre_dir: str | Path, post_dir: str | Path, out_dir: str | Path,
         files, timing_notes = write_bids_dataset(staging / "bids", label, sessions, provenance)
         notes += timing_notes
         imported = tuple(_session(name, b, t, files) for name, (b, t) in chosen.items())
+        pre_s, post_s = imported
+        if abs(pre_s.tr - post_s.tr) > 1e-3 or pre_s.shape[:3] != post_s.shape[:3]:
+            notes.append(f"the visits were acquired differently: pre TR {pre_s.tr:g} s, "
+                         f"{'×'.join(map(str, pre_s.shape))}; post TR {post_s.tr:g} s, "
+                         f"{'×'.join(map(str, post_s.shape))}")
         notes += [f"{s.label}: only {s.n_volumes} volumes; the analysis needs at least "
                   f"{DEFAULT_MIN_VOLUMES} after scrubbing by default"
                   for s in imported if s.n_volumes < DEFAULT_MIN_VOLUMES]

@@ -208,3 +208,17 @@ def test_a_cancel_leaves_nothing_behind(visits, tmp_path):
     with pytest.raises(AnalysisCancelled):
         import_dicom(visits["pre"], visits["post"], tmp_path / "bids", progress=progress)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_visits_acquired_differently_are_noted(visits, tmp_path):
+    def faster(ds, _index) -> None:
+        ds.RepetitionTime = 2500
+
+    post = write_visit(tmp_path / "post", real_files(), "post-tr", faster)
+    result = import_dicom(visits["pre"], post, tmp_path / "bids")
+    assert [s.tr for s in result.sessions] == [5.0, 2.5]
+    assert ("the visits were acquired differently: pre TR 5 s, 64×64×15×10; post TR 2.5 s, "
+            "64×64×15×10") in result.notes
+    header = nib.load(tmp_path / "bids/sub-01/ses-post/func/sub-01_ses-post_task-rest_bold"
+                      ".nii.gz").header
+    assert header.get_zooms()[3] == pytest.approx(2.5)

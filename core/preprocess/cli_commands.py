@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from core.preprocess.dicom_import import DEFAULT_SUBJECT, import_dicom
 from core.preprocess.engines import ENGINES, plan_preprocessing, run_preprocessing
@@ -92,6 +93,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                       help="print the engine and the exact command, run nothing")
 
 
+def _program() -> str:
+    """How the user started this program: ``python main.py`` or the installed executable."""
+    name = Path(sys.argv[0]).name
+    return "python main.py" if not name or name.endswith(".py") or "pytest" in name else name
+
+
 class _Printer:
     """Progress lines on stderr, each shown once."""
 
@@ -117,7 +124,7 @@ def _import_dicom(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote the BIDS dataset {result.bids_dir} (sub-{result.subject}, "
-          f"{len(result.files)} files)\nnext: python main.py preprocess {result.bids_dir} "
+          f"{len(result.files)} files)\nnext: {_program()} preprocess {result.bids_dir} "
           f"--out {result.bids_dir}_derivatives", file=sys.stderr)
     return 0
 
@@ -141,7 +148,7 @@ def _preprocess(args: argparse.Namespace) -> int:
                   "same command again to resume", file=sys.stderr)
         raise
     print(f"wrote the derivatives {result.derivatives} ({result.engine}); open them with: "
-          f"python main.py {result.derivatives}", file=sys.stderr)
+          f"{_program()} {result.derivatives}", file=sys.stderr)
     return 0
 
 

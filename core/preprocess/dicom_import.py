@@ -129,7 +129,8 @@ def _convert_visit(scan: DicomFolder, staging: Path, label: str, progress: Progr
         progress(start + span * index / len(scan.series),
                  f"Converting {label} {series.label} with dcm2niix "
                  f"({index + 1}/{len(scan.series)})")
-        converted.append(convert_series(series, staging / label / f"{index:03d}"))
+        converted.append(convert_series(series, staging / label / f"{index:03d}",
+                                        scan.own_folder(series)))
     return converted
 
 

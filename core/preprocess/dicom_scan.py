@@ -81,6 +81,20 @@ class DicomFolder:
         """Number of DICOM image files."""
         return sum(len(s.files) for s in self.series)
 
+    def own_folder(self, series: DicomSeries) -> Path | None:
+        """Return the folder holding all of this series' images and no other's, or None.
+
+        Scanners and PACS usually export one series per folder; dcm2niix can then read
+        that folder as it is.
+        """
+        folders = {f.parent for f in series.files}
+        if len(folders) != 1:
+            return None
+        folder = folders.pop()
+        others = any(f.parent == folder for s in self.series if s.uid != series.uid
+                     for f in s.files)
+        return None if others else folder
+
 
 def _digest(value: object) -> str:
     text = " ".join(str(value).upper().replace("^", " ").split())

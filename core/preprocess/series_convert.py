@@ -20,8 +20,8 @@ from core.preprocess.dicom_scan import DicomSeries
 __all__ = ["DCM2NIIX_FLAGS", "ConvertedImage", "ConvertedSeries", "convert_series",
            "dcm2niix_executable", "dcm2niix_version"]
 
-#: gzip-compressed NIfTI, BIDS sidecar, anonymised sidecar, search depth 9, quiet.
-DCM2NIIX_FLAGS = ("-z", "y", "-b", "y", "-ba", "y", "-d", "9", "-v", "0")
+#: gzip-compressed NIfTI, BIDS sidecar, anonymised sidecar, quiet.
+DCM2NIIX_FLAGS = ("-z", "y", "-b", "y", "-ba", "y", "-v", "0")
 _TIMEOUT_S = 1800
 
 
@@ -129,25 +129,34 @@ def _read_outputs(folder: Path) -> tuple[ConvertedImage, ...]:
     return tuple(images)
 
 
-def convert_series(series: DicomSeries, work: Path) -> ConvertedSeries:
-    """Convert one series into ``work/nifti`` (its DICOM links go to ``work/dicom``).
+def convert_series(series: DicomSeries, work: Path,
+                   own_folder: Path | None = None) -> ConvertedSeries:
+    """Convert one series into ``work/nifti``.
 
     Parameters
     ----------
     series : DicomSeries
     work : Path
         A new folder for this series, inside the import's staging folder.
+    own_folder : Path, optional
+        A folder that holds this series' images and no other series' (read as it is,
+        without its sub-folders); otherwise links to the files go to ``work/dicom``.
 
     Returns
     -------
     ConvertedSeries
         With ``error`` set (and no images) when dcm2niix failed or wrote no image.
     """
-    links, out = work / "dicom", work / "nifti"
-    _link_files(series.files, links)
+    out = work / "nifti"
+    if own_folder is None:
+        source = work / "dicom"
+        _link_files(series.files, source)
+    else:
+        source = own_folder
     out.mkdir(parents=True)
-    command = [str(dcm2niix_executable()), *DCM2NIIX_FLAGS, "-f", "s%s", "-o", str(out),
-               str(links)]
+    depth = ["-d", "0"] if own_folder is not None else []  # that folder only, no sub-folders
+    command = [str(dcm2niix_executable()), *DCM2NIIX_FLAGS, *depth, "-f", "s%s", "-o",
+               str(out), str(source)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT_S,
                             check=False)
     output = result.stdout + "\n" + result.stderr

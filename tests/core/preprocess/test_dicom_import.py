@@ -222,3 +222,20 @@ def test_visits_acquired_differently_are_noted(visits, tmp_path):
     header = nib.load(tmp_path / "bids/sub-01/ses-post/func/sub-01_ses-post_task-rest_bold"
                       ".nii.gz").header
     assert header.get_zooms()[3] == pytest.approx(2.5)
+
+
+def test_series_mixed_in_one_flat_folder_are_separated(tmp_path):
+    """No folder per series: each series' files are linked apart before dcm2niix."""
+    from dicom_testkit import as_localiser, as_t1w
+
+    files = real_files()
+    for name in ("pre", "post"):
+        flat = tmp_path / name
+        write_visit(flat, files, f"{name}-bold")
+        write_visit(flat, files[:SLICES], f"{name}-t1", as_t1w)
+        write_visit(flat, files[:3], f"{name}-loc", as_localiser)
+        assert len(list(flat.iterdir())) == len(files) + SLICES + 3
+    result = import_dicom(tmp_path / "pre", tmp_path / "post", tmp_path / "bids")
+    assert [(s.n_volumes, s.t1w_series) for s in result.sessions] == \
+        [(VOLUMES, "series 2 'Sag T1 MPRAGE'")] * 2
+    assert list(tmp_path.glob(".bids.*")) == []

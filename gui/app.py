@@ -23,6 +23,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         epilog="headless commands (each has its own --help):\n"
                "  prepost-review analyze ...   compute pre, post and delta connectivity\n"
                "  prepost-review cohort ...    the same for every pair of a table, on Dask\n"
+               "  prepost-review import-dicom  two DICOM visit folders -> a BIDS dataset\n"
+               "  prepost-review preprocess    a BIDS dataset -> MNI derivatives (fMRIPrep)\n"
                "  prepost-review atlases       list the bundled atlases")
     parser.add_argument("path", nargs="*", help="fMRIPrep folder, or pre and post files")
     parser.add_argument("--demo", action="store_true", help="open the demo patient")

@@ -75,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0, or 1 when a ``--screenshot`` run could not compute.
+        Exit status: 0, or 1 when a ``--screenshot`` run could not compute or the window
+        cannot open here (one line on stderr says why: no display, or a missing X11
+        library and the package that has it).
     """
     args = _parse(sys.argv[1:] if argv is None else argv)
     if args.self_test:
         return self_test()
+    problem = _platform_problem(args)
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from core.logs import configure_file_logging
 
@@ -146,6 +152,24 @@ def main(argv: list[str] | None = None) -> int:
         app.exec()
         window.controller.shutdown()
     return status["code"]
+
+
+def _platform_problem(args: argparse.Namespace) -> str | None:
+    """One line when the window cannot open here (checked before Qt can abort), else None.
+
+    A ``--screenshot`` run without any display renders offscreen by itself.
+    """
+    import os
+
+    from gui.platform_check import startup_problem
+
+    if args.screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        return None  # a host process (a test) has already opened Qt's platform
+    return startup_problem()
 
 
 def _set_window_icon(app) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -121,7 +122,8 @@ class SessionController(QObject):
     def open_demo(self) -> None:
         from core.demo import open_demo_patient
 
-        self._start(open_demo_patient)
+        # the first run generates the demo (~10 s): its progress goes to the job's
+        self._start(lambda progress: open_demo_patient(progress=progress))
 
     def reference_for(self, inputs) -> str | None:
         """Return the reference that judges these inputs (the demo patient: its own)."""
@@ -168,7 +170,11 @@ class SessionController(QObject):
 
     def open_inputs(self, open_inputs: Callable, settings: AnalysisSettings | None = None
                     ) -> None:
-        """Open a patient with ``open_inputs()`` (called in the worker), e.g. a saved review."""
+        """Open a patient with ``open_inputs()`` (called in the worker), e.g. a saved review.
+
+        An ``open_inputs`` that takes one argument is given the job's
+        ``progress(fraction, message)`` callback.
+        """
         if settings is not None:
             self.settings = settings
         self._start(open_inputs)
@@ -217,7 +223,8 @@ def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable)
     from core.pipeline import run_comparison
 
     progress(0.0, "Opening the patient's files")
-    inputs = open_inputs()
+    takes_progress = len(inspect.signature(open_inputs).parameters) > 0
+    inputs = open_inputs(progress) if takes_progress else open_inputs()
     settings = _fit_settings(inputs, settings)
     # QC (DVARS, tSNR, carpet) follows the first view: StatsController completes it
     comparison = run_comparison(inputs, settings, progress, defer_qc=True)

@@ -154,6 +154,9 @@ class MainWindow(QMainWindow):
         c.comparison_ready.connect(self._on_comparison_ready)
         c.progress_changed.connect(self.show_progress)
         c.busy_changed.connect(self.show_busy)
+        c.progress_changed.connect(self.empty_page.show_progress)
+        c.busy_changed.connect(self.empty_page.set_busy)
+        self.empty_page.cancel_requested.connect(c.cancel)
         c.error_occurred.connect(self.show_error)
         c.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled", 4000))
 
@@ -268,7 +271,9 @@ class MainWindow(QMainWindow):
         self.progress.setValue(percent)
         if "%" in message:  # the message carries its own percentage
             self.progress.setFormat(message)
-        else:
+        else:  # one line: a long message is shortened with "…", never wrapped
+            message = self.progress.fontMetrics().elidedText(
+                message, Qt.TextElideMode.ElideRight, max(self.progress.width() - 60, 120))
             self.progress.setFormat(f"{message} %p%" if message else "%p%")
 
     def show_busy(self, busy: bool) -> None:

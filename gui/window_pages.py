@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSlider,
     QSplitter,
@@ -28,7 +29,17 @@ _OPENERS = ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries", "impo
 
 
 class EmptyPage(QWidget):
-    """Shown before a patient is open: one button per way of opening one."""
+    """Shown before a patient is open: one button per way of opening one.
+
+    While a patient opens (the demo is generated on the first run), what is
+    happening and how far it is shows under the buttons, with a Cancel button.
+
+    Signals
+    -------
+    cancel_requested()
+    """
+
+    cancel_requested = pyqtSignal()
 
     def __init__(self, actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,7 +60,36 @@ class EmptyPage(QWidget):
             row.addStretch(1)
             layout.addLayout(row)
             self.buttons[key] = button
+        layout.addSpacing(18)
+        self.activity = QLabel()
+        self.activity.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(420)
+        self.progress.setTextVisible(True)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.clicked.connect(self.cancel_requested)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel)
+        row.addStretch(1)
+        layout.addWidget(self.activity)
+        layout.addLayout(row)
         layout.addStretch(2)
+        self.set_busy(False)
+
+    def set_busy(self, busy: bool) -> None:
+        """Show or hide what is happening (the activity line, progress bar, Cancel)."""
+        for widget in (self.activity, self.progress, self.cancel):
+            widget.setVisible(busy)
+        if busy:
+            self.show_progress(0, "Opening…")
+
+    def show_progress(self, percent: int, message: str) -> None:
+        """Show how far the job is and what it does."""
+        self.progress.setValue(percent)
+        if message:
+            self.activity.setText(message)
 
 
 class ReviewPage(QWidget):

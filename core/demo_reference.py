@@ -261,8 +261,8 @@ def build_demo_reference(out_path: str | Path, progress: ProgressCallback | None
             share = 0.98 / N_SUBJECTS
 
             def generating(fraction: float, message: str, done: float = done,
-                           share: float = share) -> None:
-                report(done + share * 0.6 * fraction, message)
+                           share: float = share, subject: str = truth["subject"]) -> None:
+                report(done + share * 0.6 * fraction, f"Generating sub-{subject}: {message}")
 
             def analysing(fraction: float, message: str, done: float = done,
                           share: float = share, subject: str = truth["subject"]) -> None:

@@ -72,6 +72,10 @@ class SessionController(QObject):
         self.reference_path: str | None = None
         #: The demo patient's own synthetic reference, once built (see reference_for).
         self.demo_reference: str | None = None
+        #: The settings asked for when the review shown was computed (before they were
+        #: fitted to its inputs); the window compares them with its menus.
+        self.requested_settings: AnalysisSettings | None = None
+        self._job_settings = self.settings
         self.reference_jobs = JobRunner("demo reference", self)
         self.reference_jobs.succeeded.connect(self._on_demo_reference_built)
         self.reference_jobs.failed.connect(
@@ -198,10 +202,12 @@ class SessionController(QObject):
 
     # ------------------------------------------------------------------ workers
     def _start(self, open_inputs: Callable) -> None:
+        self._job_settings = self.settings  # the latest job wins: only its result arrives
         self.jobs.start("open", _work, open_inputs, self.settings, message="Opening…")
 
     def _on_succeeded(self, _job, result) -> None:
         inputs, settings, comparison, maps = result
+        self.requested_settings = self._job_settings
         self.settings = settings
         self.publish(ReviewState(inputs=inputs, comparison=comparison, display=self.display))
         self.maps_ready.emit(maps)

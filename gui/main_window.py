@@ -27,6 +27,7 @@ from gui.matrix_view import MatrixData, in_reference_sd
 from gui.menus import Actions, about_text, build_menus
 from gui.review_panels import ReviewPanels
 from gui.seed_panel import install_seed_tab
+from gui.settings_banner import StaleSettingsBanner
 from gui.settings_store import add_recent, app_settings, recent_patients
 from gui.slice_view import OverlayStyle
 from gui.window_pages import EmptyPage, ReviewPage
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.review.stats_panel.edge_selected.connect(self._on_cell_clicked)
         self.seeds, self.seed_panel = install_seed_tab(self)  # Seeds & GBC tab (issue 4)
         self.exports = ExportActions(self, self.file_menu)  # File: exports and saved reviews
+        self.stale_banner = StaleSettingsBanner(self)  # Analysis menu ≠ what is shown
         self._restore_settings()
         self._on_display_changed(self.controller.display)
         self._on_cursor_moved(self.cursor.position)

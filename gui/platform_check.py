@@ -92,10 +92,11 @@ def missing_library_message(missing: list[str]) -> str:
 
 def no_display_message() -> str:
     """One line for a start without any display (no ``DISPLAY`` or ``WAYLAND_DISPLAY``)."""
+    program = "prepost-review" if getattr(sys, "frozen", False) else "python3 main.py"
     return ("error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set). "
-            "Run it in a desktop session or under xvfb-run (xvfb-run python3 main.py), render "
-            "it offscreen (python3 main.py --demo --screenshot window.png), or use the "
-            "headless commands (python3 main.py analyze --help).")
+            f"Run it in a desktop session or under xvfb-run (xvfb-run {program}), render "
+            f"it offscreen ({program} --demo --screenshot window.png), or use the "
+            f"headless commands ({program} analyze --help).")
 
 
 def xcb_plugin_path() -> Path | None:

@@ -117,6 +117,32 @@ def startup_seconds(gui: Path, env: dict[str, str], repeats: int) -> list[float]
     return times
 
 
+def system_libraries(app_dir: Path) -> tuple[list[str], list[str]] | None:
+    """Shared libraries the built app takes from the system, and those missing here.
+
+    ``ldd`` of every bundled library, with the bundle first on the search path
+    (as the app runs); Linux only (None elsewhere or without ``ldd``).
+    """
+    import shutil
+
+    ldd = shutil.which("ldd")
+    internal = app_dir / "_internal"
+    if not sys.platform.startswith("linux") or ldd is None or not internal.is_dir():
+        return None
+    env = dict(os.environ, LD_LIBRARY_PATH=str(internal))
+    system, missing = set(), set()
+    for path in internal.rglob("*.so*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        out = subprocess.run([ldd, str(path)], capture_output=True, text=True, env=env,
+                             check=False).stdout
+        for name, _, where in (line.strip().partition(" => ") for line in out.splitlines()):
+            if not where or str(internal) in where:
+                continue
+            (missing if where.startswith("not found") else system).add(name)
+    return sorted(system), sorted(missing)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build, check and report; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -149,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         "self_test_exit": code, "self_test_seconds": round(self_test_s, 1),
         "startup_seconds": [round(t, 2) for t in startup],
     }
+    libraries = system_libraries(app_dir)
+    if libraries is not None:
+        report["system_libraries"], report["libraries_missing_here"] = libraries
     (args.dist / f"{NAME}-build.json").write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(f"built app:        {app_dir}")
@@ -161,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     if startup:
         print(f"window shown in:  {statistics.median(startup):.2f} s median of "
               f"{len(startup)} (first {startup[0]:.2f} s)")
+    if libraries is not None:
+        print(f"from the system:  {' '.join(libraries[0])}")
+        print(f"not bundled:      {' '.join(libraries[1]) or 'none'} (missing on this machine; "
+              "a target system needs them only for the plugins that use them)")
     if mib > SIZE_BUDGET_MIB:
         print(f"warning: the folder is over the {SIZE_BUDGET_MIB:.0f} MiB budget",
               file=sys.stderr)

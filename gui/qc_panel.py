@@ -25,6 +25,7 @@ __all__ = ["QcPanel"]
 # nilearn's "scrubbing" preset (load_confounds_strategy): FD > 0.5 mm or std DVARS > 1.5
 FD_THRESHOLD_MM = 0.5
 STD_DVARS_THRESHOLD = 1.5
+SCRUBBING_STRATEGY = "scrubbing"  # the one strategy that leaves high-motion volumes out
 SCRUB_BRUSH = (230, 60, 60, 45)
 LINE_PEN = pg.mkPen((40, 70, 160), width=1.2)
 THRESHOLD_PEN = pg.mkPen((200, 30, 30), width=1, style=Qt.PenStyle.DashLine)
@@ -80,7 +81,9 @@ class QcPanel(QWidget):
         top.setSizes([380, 420])
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
-        self.fd_plots = self._trace_row(0, "FD (mm)", "Framewise displacement")
+        self.scrub_note = QLabel()
+        self.scrub_note.setWordWrap(True)
+        self.fd_plots = self._trace_row(0, "FD (mm)", "FD")
         self.dvars_plots = self._trace_row(1, "std. DVARS", "DVARS")
         self.carpet_plots, self.carpets, self._carpet_lines = self._carpet_row(2)
         grid = self.graphics.ci.layout
@@ -88,9 +91,15 @@ class QcPanel(QWidget):
         grid.setRowStretchFactor(1, 2)
         grid.setRowStretchFactor(2, 4)
         self.empty_label = QLabel(strings.QC_EMPTY)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.setSpacing(2)
+        bottom_layout.addWidget(self.scrub_note)
+        bottom_layout.addWidget(self.graphics, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
-        splitter.addWidget(self.graphics)
+        splitter.addWidget(bottom)
         splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -145,12 +154,16 @@ class QcPanel(QWidget):
         self.qcfc_scatter.setData([], [])
         self.qcfc_fit.setData([], [])
         self.qcfc_label.setText("")
+        self.scrub_note.setText("")
         self.table.setRowCount(0)
         self.empty_label.setText(strings.STATS_COMPUTING if computing else strings.QC_EMPTY)
         self.empty_label.setVisible(True)
 
-    def set_stats(self, stats) -> None:
-        """Show the QC of a :class:`core.review_state.ReviewStatistics`."""
+    def set_stats(self, stats, strategy: str | None = None) -> None:
+        """Show the QC of a :class:`core.review_state.ReviewStatistics`.
+
+        ``strategy``: the denoising strategy used, to say whether it scrubbed.
+        """
         self.clear()
         if stats.qc_pre is None:
             self.empty_label.setText(strings.QC_MISSING)
@@ -159,11 +172,17 @@ class QcPanel(QWidget):
         self._fill_table(stats.qc_table)
         sessions = (stats.qc_pre, stats.qc_post)
         for plot, qc in zip(self.fd_plots, sessions, strict=True):
-            self._trace(plot, qc.fd, qc.scrubbed, FD_THRESHOLD_MM, "no motion parameters")
+            self._trace(plot, qc.fd, qc.scrubbed, FD_THRESHOLD_MM, "no motion parameters",
+                        unit=" mm")
         for plot, qc in zip(self.dvars_plots, sessions, strict=True):
             use_std = qc.std_dvars is not None
             self._trace(plot, qc.std_dvars if use_std else qc.dvars, qc.scrubbed,
                         STD_DVARS_THRESHOLD if use_std else None, "no voxel data")
+        self.scrub_note.setText(strings.SCRUB_NOTE.format(
+            fd=FD_THRESHOLD_MM, dvars=STD_DVARS_THRESHOLD, scrubbing=SCRUBBING_STRATEGY,
+            used=strings.SCRUB_USED_YES.format(strategy=strategy)
+            if strategy == SCRUBBING_STRATEGY else
+            strings.SCRUB_USED_NO.format(strategy=strategy or "unknown")))
         for k, qc in enumerate(sessions):
             self._carpet(k, qc.carpet)
         self._fill_qcfc(stats)
@@ -185,7 +204,8 @@ class QcPanel(QWidget):
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
 
-    def _trace(self, plot: pg.PlotItem, values, scrubbed, threshold, missing: str) -> None:
+    def _trace(self, plot: pg.PlotItem, values, scrubbed, threshold, missing: str,
+               unit: str = "") -> None:
         title = plot.titleLabel.text.split("   ")[0]
         if values is None:
             plot.setTitle(f"{title}   ({missing})", size="9pt")
@@ -205,7 +225,10 @@ class QcPanel(QWidget):
                                          label=f"threshold {threshold:g}",
                                          labelOpts={"position": 0.8, "color": (200, 30, 30)}))
         plot.setXRange(0, values.size, padding=0.01)
-        plot.setTitle(f"{title}   · {scrub.size} scrubbed", size="9pt")
+        over = "" if threshold is None else (
+            f"{int(np.count_nonzero(np.nan_to_num(values, nan=-np.inf) > threshold))} over "
+            f"{threshold:g}{unit} · ")
+        plot.setTitle(f"{title}   · {over}{scrub.size} scrubbed", size="9pt")
 
     def _carpet(self, k: int, carpet) -> None:
         plot, image, line = self.carpet_plots[k], self.carpets[k], self._carpet_lines[k]

@@ -122,7 +122,8 @@ class ReviewPanels(QObject):
         state = self.window.controller.state
         if state is not None and state.statistics is stats:  # adds the reference's warnings
             self._show_reading_warnings(reading_warnings(state))
-        self.qc_panel.set_stats(stats)
+        comparison = self.stats_controller.comparison
+        self.qc_panel.set_stats(stats, comparison.strategy if comparison is not None else None)
         self.stats_panel.set_stats(stats)
         display = self.window.controller.display
         if stats.reference is None and display.verdict == "reference":

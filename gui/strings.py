@@ -20,6 +20,11 @@ QC_EMPTY = "Quality control appears here once a patient is open."
 QC_MISSING = "No quality-control data for these inputs (pre-extracted ROI tables)."
 QCFC_HINT = ("Motion inflates short-range connectivity: a distance dependence of Δz together "
              "with a motion difference suggests part of the change is motion.")
+SCRUB_NOTE = ("<small>Red dashed lines: nilearn's scrubbing thresholds (FD {fd:g} mm, std. "
+              "DVARS {dvars:g}); each title counts the volumes over them. Only the "
+              "'{scrubbing}' denoising strategy leaves them out (red bands). {used}</small>")
+SCRUB_USED_NO = "This analysis used '{strategy}': every volume was kept."
+SCRUB_USED_YES = "This analysis used '{strategy}'."
 STATS_EMPTY = "Statistics appear here once a patient is open."
 STATS_EDGE_HINT = ("Z = Δz / SE; the SE accounts for each session's autocorrelation and for "
                    "the filtering, confound regression and scrubbing applied (Bartlett variance "

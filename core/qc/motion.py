@@ -12,10 +12,17 @@ from core.io.table_cells import read_confounds_table
 if TYPE_CHECKING:  # annotations only: session.py imports this module
     from core.qc.session import SessionQC
 
-__all__ = ["MOTION_COLUMNS", "framewise_displacement", "motion_warning", "read_motion"]
+__all__ = ["FD_THRESHOLD_MM", "MOTION_COLUMNS", "SCRUBBING_STRATEGIES", "STD_DVARS_THRESHOLD",
+           "framewise_displacement", "motion_note", "motion_warning", "read_motion"]
 
 
 MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+#: High-motion thresholds of nilearn's ``scrubbing`` preset (``load_confounds_strategy``):
+#: FD in mm and standardised DVARS.  Volumes over them are counted whatever the strategy.
+FD_THRESHOLD_MM = 0.5
+STD_DVARS_THRESHOLD = 1.5
+#: The denoising strategies that leave high-motion volumes out (scrub them).
+SCRUBBING_STRATEGIES = ("scrubbing",)
 
 
 def read_motion(confounds: str | Path) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -93,7 +100,40 @@ def motion_warning(qc_pre: SessionQC, qc_post: SessionQC, fd_threshold: float = 
     if np.isfinite(scrub_diff) and abs(scrub_diff) > scrub_threshold:
         reasons.append(f"{qc_pre.percent_scrubbed:.0f}% vs {qc_post.percent_scrubbed:.0f}% "
                        "of volumes scrubbed")
+    else:  # high-motion volumes count also when the strategy keeps them
+        share = [100.0 * q.n_fd_over_threshold / q.n_volumes if q.n_volumes else np.nan
+                 for q in (qc_pre, qc_post)]
+        if np.isfinite(share[1] - share[0]) and abs(share[1] - share[0]) > scrub_threshold:
+            reasons.append(f"{share[0]:.0f}% vs {share[1]:.0f}% of volumes with FD > "
+                           f"{FD_THRESHOLD_MM:g} mm")
     if not reasons:
         return None
     return ("the sessions differ in head motion (" + "; ".join(reasons) + "): motion "
             "differences alone change connectivity, interpret changes with caution")
+
+
+def motion_note(qc_pre: SessionQC, qc_post: SessionQC, strategy: str) -> str:
+    """One sentence: high-motion volumes per session and whether the strategy scrubbed them.
+
+    Parameters
+    ----------
+    qc_pre, qc_post : SessionQC
+    strategy : str
+        The denoising strategy used (resolved, e.g. ``"simple"``).
+
+    Returns
+    -------
+    str
+        Empty without motion data.
+    """
+    if qc_pre.fd is None and qc_post.fd is None:
+        return ""
+    counts = (f"{qc_pre.n_fd_over_threshold} of {qc_pre.n_volumes} volumes ({qc_pre.label}) "
+              f"and {qc_post.n_fd_over_threshold} of {qc_post.n_volumes} ({qc_post.label}) "
+              f"have FD > {FD_THRESHOLD_MM:g} mm")
+    if strategy in SCRUBBING_STRATEGIES:
+        return (f"{counts}; the '{strategy}' strategy left out {qc_pre.n_volumes - qc_pre.n_kept}"
+                f" and {qc_post.n_volumes - qc_post.n_kept} volumes (FD > {FD_THRESHOLD_MM:g} mm"
+                f" or std. DVARS > {STD_DVARS_THRESHOLD:g}, with their neighbours).")
+    return (f"{counts}; they were kept: the '{strategy}' strategy does not scrub (only "
+            f"'{SCRUBBING_STRATEGIES[0]}' leaves high-motion volumes out).")

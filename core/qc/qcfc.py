@@ -83,7 +83,11 @@ def qc_table(qc_pre: SessionQC, qc_post: SessionQC, qcfc: QcFc | None = None) ->
         def mean(a: np.ndarray | None) -> float:
             return float(np.nanmean(a)) if a is not None else float("nan")
         return {"n_volumes": q.n_volumes, "n_kept": q.n_kept,
-                "percent_scrubbed": q.percent_scrubbed, "mean_fd_mm": q.mean_fd,
+                "percent_scrubbed": q.percent_scrubbed,
+                "n_fd_over_threshold": q.n_fd_over_threshold if q.fd is not None else np.nan,
+                "n_std_dvars_over_threshold": (q.n_std_dvars_over_threshold
+                                               if q.std_dvars is not None else np.nan),
+                "mean_fd_mm": q.mean_fd,
                 "max_fd_mm": q.max_fd, "mean_dvars": mean(q.dvars),
                 "mean_std_dvars": mean(q.std_dvars), "mean_tsnr_gm": q.mean_tsnr_gm}
 

@@ -13,7 +13,12 @@ import numpy as np
 from core.atlas.atlases import Atlas
 from core.io.scan import BoldScan
 from core.qc.carpet import CarpetData, _carpet_from, _carpet_plan, voxel_groups
-from core.qc.motion import framewise_displacement, read_motion
+from core.qc.motion import (
+    FD_THRESHOLD_MM,
+    STD_DVARS_THRESHOLD,
+    framewise_displacement,
+    read_motion,
+)
 from core.qc.voxel_measures import (
     _dvars_from,
     _robust_from,
@@ -76,9 +81,26 @@ class SessionQC:
         return float(np.nanmax(self.fd)) if self.fd is not None else float("nan")
 
     @property
+    def n_fd_over_threshold(self) -> int:
+        """Volumes with FD above nilearn's scrubbing threshold (0.5 mm), scrubbed or not."""
+        return _count_over(self.fd, FD_THRESHOLD_MM)
+
+    @property
+    def n_std_dvars_over_threshold(self) -> int:
+        """Volumes with std. DVARS above nilearn's scrubbing threshold (1.5), scrubbed or not."""
+        return _count_over(self.std_dvars, STD_DVARS_THRESHOLD)
+
+    @property
     def percent_scrubbed(self) -> float:
         """Percentage of volumes left out by scrubbing."""
         return 100.0 * (1 - self.n_kept / self.n_volumes) if self.n_volumes else float("nan")
+
+
+def _count_over(values: np.ndarray | None, threshold: float) -> int:
+    if values is None:
+        return 0
+    values = np.asarray(values, dtype=float)
+    return int(np.count_nonzero(np.isfinite(values) & (values > threshold)))
 
 
 class KeptVolumes(Protocol):

@@ -26,6 +26,7 @@ from core.errors import InputError
 from core.io.inputs import PatientInputs
 from core.maps.seeds import empty_named_edges
 from core.measure_names import QC_MEASURE_NAMES
+from core.qc.motion import motion_note
 from core.report.analysis_files import software_versions
 from core.results import Comparison
 from core.review import compute_statistics
@@ -70,6 +71,8 @@ class ReportContent:
     qc : DataFrame
         ``measure, pre, post, difference`` with readable measure names.
     motion_warning : str or None
+    motion_note : str
+        High-motion volumes per session and whether the strategy scrubbed them.
     networks : DataFrame
         Network Δ table with ``se, stat, p, q``.
     named_edges : DataFrame
@@ -104,6 +107,7 @@ class ReportContent:
     map_title: str = "ROI strength (mean Fisher z with all other ROIs)"
     disclaimer: str = DISCLAIMER
     reference: dict[str, Any] | None = None
+    motion_note: str = ""
 
 
 def clean_patient_label(label: str | None, default: str) -> str:
@@ -208,6 +212,9 @@ def report_content(state: ReviewState, patient_label: str | None = None,
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         reference=statistics.reference,
     )
+    if statistics.qc_pre is not None and statistics.qc_post is not None:
+        content.motion_note = motion_note(statistics.qc_pre, statistics.qc_post,
+                                          comparison.strategy)
     if map_title:
         content.map_title = map_title
     return content

@@ -177,8 +177,10 @@ def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
         parts.append(f'<p class="warn">⚠ Motion differs between sessions: '
                      f"{_e(c.motion_warning)}</p>")
     else:
-        parts.append('<p class="small">No motion warning: mean FD and scrubbing are similar '
-                     "in both sessions.</p>")
+        parts.append('<p class="small">No motion warning: mean FD, scrubbing and the share of '
+                     "high-motion volumes are similar in both sessions.</p>")
+    if c.motion_note:
+        parts.append(f'<p class="small">High-motion volumes: {_e(c.motion_note)}</p>')
     if "matrices" in images:
         parts.append("<h2>Connectivity matrices</h2>")
         parts.append(_figure(src("matrices"), page_width, FIGURES["matrices"]))

@@ -94,3 +94,19 @@ def test_motion_banner_follows_core_warning(qtbot, window, demo_comparison, show
     with qtbot.waitSignal(review.stats_controller.stats_ready, timeout=30000):
         show_comparison(window, demo_comparison)
     assert not review.motion_banner.isVisible()
+
+
+def test_fd_titles_count_volumes_over_the_threshold_and_say_who_scrubs(qtbot, review_stats):
+    panel = QcPanel()
+    qtbot.addWidget(panel)
+    panel.set_stats(review_stats, "simple")
+    for plot, qc in zip(panel.fd_plots, (review_stats.qc_pre, review_stats.qc_post),
+                        strict=True):
+        over = int(np.sum(qc.fd[np.isfinite(qc.fd)] > 0.5))
+        assert over > 0  # the demo has a few jerks
+        assert f"{over} over 0.5 mm · 0 scrubbed" in plot.titleLabel.text
+    note = panel.scrub_note.text()
+    assert "Only the 'scrubbing' denoising strategy leaves them out" in note
+    assert "used 'simple': every volume was kept" in note
+    panel.set_stats(review_stats, "scrubbing")
+    assert "used 'scrubbing'." in panel.scrub_note.text()

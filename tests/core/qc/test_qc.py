@@ -130,3 +130,33 @@ def test_deferred_qc_equals_qc_computed_while_reading(demo_root, demo_comparison
         assert got.mean_tsnr_gm == pytest.approx(expected.mean_tsnr_gm, rel=1e-6)
         assert got.percent_scrubbed == expected.percent_scrubbed
     assert deferred.warnings == demo_comparison.warnings
+
+
+def _spiky(n_spikes, label="pre", n_kept=200):
+    fd = np.full(200, 0.1)
+    fd[0] = np.nan
+    fd[1:1 + n_spikes] = 0.9  # over nilearn's 0.5 mm
+    fd[150] = 0.5             # at the threshold: not over it
+    return SessionQC(label, 200, n_kept, np.zeros(200, bool), fd=fd)
+
+
+def test_volumes_over_the_fd_threshold_are_counted_scrubbed_or_not():
+    from core.qc.motion import motion_note
+
+    pre, post = _spiky(4), _spiky(30, label="post")
+    assert (pre.n_fd_over_threshold, post.n_fd_over_threshold) == (4, 30)
+    table = qc_table(pre, post).set_index("measure")
+    assert table.loc["n_fd_over_threshold", "pre"] == 4
+    assert table.loc["n_fd_over_threshold", "difference"] == 26
+    # none scrubbed, mean FD alike: the 2 % vs 15 % of high-motion volumes still warn
+    assert pre.percent_scrubbed == post.percent_scrubbed == 0
+    warning = motion_warning(pre, post, fd_threshold=1.0)
+    assert warning is not None and "2% vs 15% of volumes with FD > 0.5 mm" in warning
+    assert motion_warning(_spiky(4), _spiky(5, label="post"), fd_threshold=1.0) is None
+    kept = motion_note(pre, post, "simple")
+    assert kept.startswith("4 of 200 volumes (pre) and 30 of 200 (post) have FD > 0.5 mm")
+    assert "'simple' strategy does not scrub" in kept and "'scrubbing'" in kept
+    scrubbed = motion_note(pre, _spiky(30, "post", n_kept=160), "scrubbing")
+    assert "'scrubbing' strategy left out 0 and 40 volumes" in scrubbed
+    assert motion_note(SessionQC("pre", 10, 10, np.zeros(10, bool)),
+                       SessionQC("post", 10, 10, np.zeros(10, bool)), "simple") == ""

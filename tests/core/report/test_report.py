@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -45,7 +46,14 @@ def test_content_has_everything_the_report_needs(demo):
     params = dict(content.parameters)
     assert {"Atlas", "Denoising strategy", "Band-pass", "TR", "Volumes kept"} <= set(params)
     assert params["TR"] == "2 s"
-    assert "Mean FD (mm)" in set(content.qc["measure"])
+    assert {"Mean FD (mm)", "Volumes FD > 0.5 mm"} <= set(content.qc["measure"])
+    high = content.qc.set_index("measure").loc["Volumes FD > 0.5 mm"]
+    pre_qc, post_qc = comparison.qc
+    assert (high.pre, high.post) == (str(pre_qc.n_fd_over_threshold),
+                                     str(post_qc.n_fd_over_threshold))
+    assert content.motion_note.startswith(f"{pre_qc.n_fd_over_threshold} of 300 volumes (pre)")
+    assert "the 'simple' strategy does not scrub" in content.motion_note
+    assert f"High-motion volumes: {html.escape(content.motion_note)}" in report_html(content)
     assert {"delta_z", "se", "stat", "p", "q"} <= set(content.networks.columns)
     assert len(content.networks) == 28 and len(content.named_edges) == 6
     roles = {role: digest for role, _name, digest in content.inputs}

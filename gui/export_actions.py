@@ -191,11 +191,9 @@ class ExportActions(QObject):
                 return
         w = self.window
         data = w.slices.data
-        blocks = state.display.network_blocks
-        try:  # the figures are views: drawn here, on the GUI thread
-            images = render_report_images(
-                c, slice_data=data, cursor_mm=w.cursor.position, style=w.slices.style_,
-                blocks=blocks, delta=w.matrices.shown_delta() if not blocks else None)
+        try:  # the figures are views: drawn here, on the GUI thread; the map and the cursor
+            # are the window's, the display is the report's own (never the view's filters)
+            images = render_report_images(c, slice_data=data, cursor_mm=w.cursor.position)
         except (OSError, ValueError) as exc:
             w.show_error(user_message(exc, "Drawing the report's figures"))
             return

@@ -27,11 +27,11 @@ from PyQt6.QtGui import (
 )
 
 from core.io.files import atomic_path
-from core.report.content import ReportContent
+from core.report.content import REPORT_MAP_DISPLAY, ReportContent
 from core.report.html import report_html
 
 __all__ = ["ensure_app", "render_matrices_png", "render_report_images", "render_slices_png",
-           "write_pdf"]
+           "report_style", "write_pdf"]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400) -
     slice_data : gui.display_data.SliceData
     cursor_mm : array-like, shape (3,)
     style : gui.slice_view.OverlayStyle, optional
+        Default :func:`report_style`, the report's fixed display.
     width_px : int, default=2400
 
     Returns
@@ -145,13 +146,13 @@ def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400) -
     bytes
     """
     from gui.cursor import CursorModel
-    from gui.slice_view import OverlayStyle, SliceGrid
+    from gui.slice_view import SliceGrid
 
     ensure_app()
     cursor = CursorModel(cursor_mm)
     grid = SliceGrid(cursor)
     grid.set_data(slice_data)
-    grid.apply_style(style or OverlayStyle())
+    grid.apply_style(style or report_style())
     unit = getattr(slice_data, "unit", "z") or "z"
     _label_bars(((grid.bar, f"{unit} (pre and post)"), (grid.delta_bar, f"Δ{unit} (post − pre)")),
                 "#eeeeee")
@@ -164,13 +165,22 @@ def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400) -
     return _export(grid, grid.ci, width_px)
 
 
+def report_style():
+    """Return the report's overlay display (:data:`core.report.content.REPORT_MAP_DISPLAY`)."""
+    from gui.slice_view import OverlayStyle
+
+    return OverlayStyle(**REPORT_MAP_DISPLAY)
+
+
 def render_report_images(comparison, slice_data=None, cursor_mm=None, style=None,
                          blocks: bool = False, delta: np.ndarray | None = None
                          ) -> dict[str, bytes]:
     """All report figures as PNG bytes by key (``matrices``, ``slices``).
 
     Without ``slice_data`` the ROI strength map of the comparison is shown
-    (none for ROI tables without an atlas).
+    (none for ROI tables without an atlas).  The defaults are the report's
+    fixed display, which its captions (:data:`core.report.content.FIGURES`)
+    describe: ROI matrices with every cell, the map in :func:`report_style`.
 
     Parameters
     ----------

@@ -34,6 +34,7 @@ from core.review_state import ReviewState, reading_warnings
 
 __all__ = [
     "FIGURES",
+    "REPORT_MAP_DISPLAY",
     "ReportContent",
     "build_report_content",
     "check_report_path",
@@ -42,10 +43,22 @@ __all__ = [
 ]
 
 
-#: Figure keys, their captions, in report order.
+#: The report's own display of its brain map, whatever the window shows at the time
+#: (its colour map, threshold and opacity sliders are not copied): pyqtgraph colour
+#: map of pre and post, the fraction of each colour scale below which values are
+#: hidden, and the opacity.
+REPORT_MAP_DISPLAY = {"colormap": "inferno", "threshold": 0.1, "opacity": 1.0}
+#: Figure keys, their captions, in report order.  The captions state the fixed display,
+#: including the one filter the figures apply (the map's threshold).
 FIGURES = {
-    "matrices": "Connectivity matrices, ROIs grouped by network (Fisher z; Δ = post − pre).",
-    "slices": "Slices of the current map through the cursor (neurological view: left on left).",
+    "matrices": "Connectivity matrices, ROIs grouped by network (Fisher z; Δ = post − pre). "
+                "Every ROI pair is shown (no significance filter; the tests are in the "
+                "tables); colour scales ±1.5 z for pre and post, ±99th percentile of |Δz| "
+                "for Δ.",
+    "slices": "Slices of the map through the cursor (neurological view: left on left). "
+              f"Filter: values below {REPORT_MAP_DISPLAY['threshold']:.0%} of each colour "
+              f"scale are hidden; colour map {REPORT_MAP_DISPLAY['colormap']} (pre, post) "
+              f"and blue–red (Δ), opacity {REPORT_MAP_DISPLAY['opacity']:.0%}.",
 }
 
 

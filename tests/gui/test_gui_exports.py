@@ -100,3 +100,31 @@ def test_open_corrupted_review_shows_error(window, tmp_path):
     path.write_text('{"format": "prepost-review/review", "version": 1, "subj')
     window.exports.open_review(path)
     assert "truncated JSON" in window.last_error and "bad.review.json" in window.last_error
+
+
+def _report_images(html_path) -> list[str]:
+    import re
+
+    return re.findall(r'src="data:image/png;base64,([^"]+)"', html_path.read_text("utf-8"))
+
+
+def test_report_uses_its_own_display_not_the_views(window, tmp_path, qtbot):
+    """Filter, blocks, opacity and colour map of the view leave the report unchanged."""
+    from core.report.content import FIGURES
+
+    e = window.exports
+    with qtbot.waitSignal(e.exported, timeout=60000):
+        e.export_report(tmp_path / "plain.pdf", label="x")
+    window.controller.set_display(significant_only=True, opacity=0.15, colormap="viridis",
+                                  threshold=0.6, network_blocks=True)
+    assert window.matrices.significant_button.isChecked()
+    assert np.isnan(window.matrices.shown_delta()).any()  # the view is filtered...
+    with qtbot.waitSignal(e.exported, timeout=60000):
+        e.export_report(tmp_path / "filtered.pdf", label="x")
+    plain, filtered = (_report_images(tmp_path / f"{n}.html") for n in ("plain", "filtered"))
+    assert len(plain) == 2 and plain == filtered  # ...the report is not
+    text = (tmp_path / "filtered.html").read_text("utf-8")
+    for caption in FIGURES.values():
+        assert caption.replace("'", "&#x27;") in text
+    assert "no significance filter" in FIGURES["matrices"]
+    assert "values below 10% of each colour scale are hidden" in FIGURES["slices"]

@@ -77,16 +77,24 @@ class DataFrameModel(QAbstractTableModel):
         self.frame = pd.DataFrame(columns=[c for c, _ in columns])
         self._arrays: dict[str, np.ndarray] = {}
         self._order = np.zeros(0, dtype=int)
+        #: The user's last sort (column key, order); new rows of the same table keep it.
+        self._sort: tuple[str, Qt.SortOrder] | None = None
 
     def set_frame(self, frame: pd.DataFrame,
                   columns: list[tuple[str, str]] | None = None) -> None:
-        """Replace the rows (missing columns show as empty), optionally the columns."""
+        """Replace the rows (missing columns show as empty), optionally the columns.
+
+        The rows come in the current sort order (e.g. after the bootstrap adds its
+        columns to the network table, the user's sort stays).
+        """
         self.beginResetModel()
         if columns is not None:
             self.columns = columns
         self.frame = frame.reset_index(drop=True)
         self._arrays = {key: self.frame[key].to_numpy() for key in self.frame.columns}
         self._order = np.arange(len(self.frame))
+        if self._sort is not None and self._sort[0] in self._arrays:
+            self._order = self._ranked(*self._sort)
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -107,21 +115,25 @@ class DataFrameModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Reorder the rows by a column (|Z| for the Z column; NaN last)."""
-        values = self._arrays.get(self.columns[column][0])
-        if values is None or not self._order.size:
+        if not 0 <= column < len(self.columns):
+            return
+        key = self.columns[column][0]
+        self._sort = (key, order)
+        if key not in self._arrays or not self._order.size:
             return
         self.layoutAboutToBeChanged.emit()
-        key = self.columns[column][0]
+        self._order = self._ranked(key, order)
+        self.layoutChanged.emit()
+
+    def _ranked(self, key: str, order: Qt.SortOrder) -> np.ndarray:
+        values = self._arrays[key]
         if values.dtype.kind in "fiu":
             numbers = np.abs(values) if key == "stat" else values.astype(float)
             numbers = np.where(np.isfinite(numbers), numbers, -np.inf)
             ranked = np.argsort(numbers, kind="stable")
         else:
             ranked = np.argsort(values.astype(str), kind="stable")
-        if order == Qt.SortOrder.DescendingOrder:
-            ranked = ranked[::-1]
-        self._order = ranked
-        self.layoutChanged.emit()
+        return ranked[::-1] if order == Qt.SortOrder.DescendingOrder else ranked
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -244,7 +256,7 @@ class StatsPanel(QWidget):
                                          "network-level Δz; runs in the background")
         self.bootstrap_button.clicked.connect(self.bootstrap_requested)
         self.boot_progress = QProgressBar()
-        self.boot_progress.setMaximumWidth(260)
+        self.boot_progress.setFixedWidth(300)
         self.boot_cancel = QPushButton("Cancel")
         self.boot_cancel.clicked.connect(self.bootstrap_cancel_requested)
         self.boot_status = QLabel()
@@ -323,12 +335,17 @@ class StatsPanel(QWidget):
     def set_bootstrap_busy(self, busy: bool) -> None:
         self.boot_progress.setVisible(busy)
         self.boot_cancel.setVisible(busy)
+        # the progress bar takes the button's place, so the row keeps room for its title
+        self.bootstrap_button.setVisible(not busy)
         self.bootstrap_button.setEnabled(not busy)
         if busy:
             self.boot_progress.setValue(0)
 
     def set_bootstrap_progress(self, percent: int, message: str) -> None:
         self.boot_progress.setValue(percent)
+        # one line: shortened with "…" if it must be, never wrapped
+        message = self.boot_progress.fontMetrics().elidedText(
+            message, Qt.TextElideMode.ElideRight, self.boot_progress.width() - 50)
         self.boot_progress.setFormat(f"{message} %p%" if message else "%p%")
 
     def set_bootstrap_cancelled(self) -> None:

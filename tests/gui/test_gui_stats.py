@@ -151,3 +151,56 @@ def test_tabs_say_the_statistics_are_being_computed(qtbot, window, demo_comparis
         assert "Computing" in review.stats_panel.empty_label.text()
         assert "Computing" in review.qc_panel.empty_label.text()
     assert not review.stats_panel.empty_label.isVisibleTo(review.stats_panel)
+
+
+def _network_rows(panel, key):
+    proxy, model = panel.network_proxy, panel.network_model
+    return [model.value(proxy.mapToSource(proxy.index(r, 0)).row(), key)
+            for r in range(proxy.rowCount())]
+
+
+def _fake_bootstrap(networks):
+    import pandas as pd
+
+    return pd.DataFrame({"network_a": networks.network_a, "network_b": networks.network_b,
+                         "ci_low": networks.delta_z - 0.1, "ci_high": networks.delta_z + 0.1,
+                         "block_length_pre": 7.0, "block_length_post": 8.0})
+
+
+def test_network_table_keeps_the_users_sort_when_the_bootstrap_arrives(panel, review_stats):
+    networks = review_stats.networks
+    # by default the significant blocks come first
+    significant = int((networks.q < 0.05).sum())
+    assert significant > 0
+    assert all(q < 0.05 for q in _network_rows(panel, "q")[:significant])
+    header = panel.network_view.horizontalHeader()
+    panel.network_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # Network B, Z→A
+    before = list(zip(_network_rows(panel, "network_b"), _network_rows(panel, "network_a"),
+                      strict=True))
+    panel.set_bootstrap(_fake_bootstrap(networks))
+    after = list(zip(_network_rows(panel, "network_b"), _network_rows(panel, "network_a"),
+                     strict=True))
+    assert after == before and after[0][0] >= after[-1][0]
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
+        (1, Qt.SortOrder.DescendingOrder)
+    ci = dict(zip(_network_rows(panel, "network_a"), _network_rows(panel, "ci_low"),
+                  strict=True))
+    assert all(np.isfinite(v) for v in ci.values())
+    # without a user sort, the default (|Z|, significant first) survives the bootstrap too
+    panel.set_stats(review_stats)
+    panel.set_bootstrap(_fake_bootstrap(networks))
+    assert all(q < 0.05 for q in _network_rows(panel, "q")[:significant])
+
+
+def test_bootstrap_progress_text_fits_on_one_line(panel):
+    panel.set_bootstrap_busy(True)
+    bar = panel.boot_progress
+    formats = []
+    for message in ("Bootstrap pre: 250 of 1000",
+                    "Bootstrap post: 1000 of 1000 resamples of every network block pair"):
+        panel.set_bootstrap_progress(40, message)
+        shown = bar.format().replace("%p", "40")
+        assert bar.fontMetrics().horizontalAdvance(shown) <= bar.width() - 10, shown
+        formats.append(bar.format())
+    assert formats[0] == "Bootstrap pre: 250 of 1000 %p%"  # the real messages fit whole
+    assert formats[1].startswith("Bootstrap post: ") and "…" in formats[1]

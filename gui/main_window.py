@@ -23,6 +23,7 @@ from gui import strings
 from gui.controller import SessionController
 from gui.cursor import CursorModel
 from gui.export_actions import ExportActions
+from gui.key_focus import FocusedWidgetKeys
 from gui.matrix_view import MatrixData, in_reference_sd
 from gui.menus import Actions, about_text, build_menus
 from gui.review_panels import ReviewPanels
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self.seeds, self.seed_panel = install_seed_tab(self)  # Seeds & GBC tab (issue 4)
         self.exports = ExportActions(self, self.file_menu)  # File: exports and saved reviews
         self.stale_banner = StaleSettingsBanner(self)  # Analysis menu ≠ what is shown
+        self._keys = FocusedWidgetKeys(self)  # plain-key shortcuts yield to a focused slider...
+        self.installEventFilter(self._keys)
         self._restore_settings()
         self._on_display_changed(self.controller.display)
         self._on_cursor_moved(self.cursor.position)

@@ -21,7 +21,12 @@ from core.atlas.atlases import load_atlas
 from core.errors import InputError
 from core.io.inputs import PatientInputs
 from core.io.timeseries_table import roi_networks
-from core.maps.seeds import clinical_seed_atlas, empty_named_edges, named_edges_from_signals
+from core.maps.seeds import (
+    NAMED_EDGES,
+    clinical_seed_atlas,
+    empty_named_edges,
+    named_edges_from_signals,
+)
 from core.qc import session_qc, streamed_session_qc
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings
@@ -36,6 +41,7 @@ from core.signal.denoise import (
 from core.signal.extract import masked_voxels, roi_weights
 from core.signal.masking import analysis_mask
 from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+from core.stats.inference import signal_pair_tests
 
 __all__ = ["ProgressCallback", "run_comparison"]
 
@@ -124,6 +130,7 @@ class _Series:
     operator: np.ndarray
     n_volumes: int
     tr: float | None
+    extra_unfiltered: np.ndarray | None = None  # the seed spheres' (for the named edges)
 
     def keep_columns(self, keep: np.ndarray) -> None:
         self.cleaned.signals = self.cleaned.signals[:, keep]
@@ -147,9 +154,12 @@ def _clean_series(raw, tr, confounds, sample_mask, denoise, source,
     cleaned.signals = everything[:, :n_rois]
     extra_cleaned = everything[:, n_rois : n_rois + n_extra] if extra is not None else None
     operator = everything[:, n_rois + n_extra :]
-    unfiltered = clean_signals(raw, tr, confounds, None, replace(denoise, band_pass=None),
+    both = raw if extra is None else np.hstack([raw, extra])
+    unfiltered = clean_signals(both, tr, confounds, None, replace(denoise, band_pass=None),
                                source=source).signals
-    return _Series(cleaned, unfiltered, operator, n_volumes, tr), extra_cleaned
+    series = _Series(cleaned, unfiltered[:, :n_rois], operator, n_volumes, tr)
+    series.extra_unfiltered = unfiltered[:, n_rois:] if extra is not None else None
+    return series, extra_cleaned
 
 
 @dataclass(eq=False)
@@ -157,6 +167,41 @@ class _SessionResult:
     series: _Series
     seed_signals: dict
     qc: Any  # SessionQC, or a function computing it (deferred QC)
+    seed_unfiltered: dict | None = None
+
+
+def _test_named_edges(edges: pd.DataFrame, results: list[_SessionResult]) -> pd.DataFrame:
+    """Add ``stat, p, q`` to the named edges: each tested like an ROI edge (within-scan).
+
+    A group's signal (the DMN) is the mean of its seeds' signals before cleaning,
+    which equals the cleaned mean since cleaning is linear.
+    """
+    edges = edges.copy()
+    for column in ("stat", "p", "q"):
+        edges[column] = np.nan
+    unfiltered = [r.seed_unfiltered or {} for r in results]
+    rows: list[int] = []
+    columns: list[list[np.ndarray]] = [[], []]
+    for edge in NAMED_EDGES:
+        seeds = edge.seeds_a + edge.seeds_b
+        if edge.edge not in set(edges["edge"]) or not all(
+                name in signals for signals in unfiltered for name in seeds):
+            continue
+        rows.append(int(np.flatnonzero(edges["edge"].to_numpy() == edge.edge)[0]))
+        for k, signals in enumerate(unfiltered):
+            columns[k] += [np.mean([signals[n] for n in edge.seeds_a], axis=0),
+                           np.mean([signals[n] for n in edge.seeds_b], axis=0)]
+    if rows:
+        tests = signal_pair_tests(
+            np.column_stack(columns[0]), results[0].series.operator,
+            np.column_stack(columns[1]), results[1].series.operator,
+            edges["delta_z"].to_numpy()[rows])
+        for column in ("stat", "p", "q"):
+            edges.loc[edges.index[rows], column] = tests[column].to_numpy()
+    edges.attrs = dict(edges.attrs)
+    edges.attrs["note"] = (edges.attrs.get("note", "") + "; p and q test each Δz against "
+                           "within-scan noise like an ROI edge, q across these named edges")
+    return edges
 
 
 def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False):
@@ -190,8 +235,8 @@ def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=Fal
         coords_mm=np.asarray(atlas.coords_mm)[index],
         atlas_index=index,
     )
-    edges = named_edges_from_signals(results[0].seed_signals, results[1].seed_signals,
-                                     SEED_RADIUS_MM)
+    edges = _test_named_edges(named_edges_from_signals(
+        results[0].seed_signals, results[1].seed_signals, SEED_RADIUS_MM), results)
     qc: object = (results[0].qc, results[1].qc)
     if defer_qc:
         qc = functools.partial(_both_sessions, results[0].qc, results[1].qc)
@@ -238,14 +283,18 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     assert seeds is not None
     seed_signals = {seed_atlas.roi_names[k]: seeds[:, column]
                     for column, k in enumerate(seed_weights.kept)}
+    assert series.extra_unfiltered is not None
+    seed_unfiltered = {seed_atlas.roi_names[k]: series.extra_unfiltered[:, column]
+                       for column, k in enumerate(seed_weights.kept)}
     log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
 
     if moments is None:
         return _SessionResult(series, seed_signals,
-                              functools.partial(streamed_session_qc, scan, cleaned, mask, atlas))
+                              functools.partial(streamed_session_qc, scan, cleaned, mask, atlas),
+                              seed_unfiltered)
     report(0.6, f"Quality control of {role}")
     qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels, moments=moments.result())
-    return _SessionResult(series, seed_signals, qc)
+    return _SessionResult(series, seed_signals, qc, seed_unfiltered)
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:

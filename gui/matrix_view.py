@@ -18,11 +18,14 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gui.pvalues import format_p
+
 __all__ = ["MatrixData", "MatrixView", "in_reference_sd", "network_order"]
 
 PRE_POST_LEVELS = (-1.5, 1.5)
 TITLES = ("Pre", "Post", "Δ post − pre")
 DELTA_SD_TITLE = "Δ in reference SD: (Δz − normal mean) / normal SD"
+HOVER_HINT = "Hover over a cell to read both ROIs, their z values and the test of the change."
 
 
 def network_order(networks: list[str]) -> np.ndarray:
@@ -190,7 +193,7 @@ class MatrixView(QWidget):
         if stacked:
             grid.setRowStretchFactor(0, 1)
             grid.setRowStretchFactor(1, 1)
-        self.readout = QLabel("Hover over a cell to read both ROIs and their z values.")
+        self.readout = QLabel(HOVER_HINT)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.roi_button = QRadioButton("ROIs")
         self.block_button = QRadioButton("Network blocks")
@@ -206,6 +209,10 @@ class MatrixView(QWidget):
         top.addWidget(self.block_button)
         # Δ display option: all values or only q < 0.05 (masks from set_significance)
         self._significance: dict[bool, np.ndarray | None] = {False: None, True: None}
+        #: p and q of each cell (ROI level: False, network blocks: True), see set_tests
+        self._tests: dict[bool, tuple[np.ndarray, np.ndarray] | None] = {False: None,
+                                                                           True: None}
+        self._test_names = ("p", "q")
         self.significant_button = QCheckBox("Δ: only q < 0.05")
         self.significant_button.setToolTip("Blank the Δ cells whose change is not "
                                            "significant (Benjamini–Hochberg q ≥ 0.05)")
@@ -220,8 +227,9 @@ class MatrixView(QWidget):
         layout.addWidget(self.readout)
 
     def set_data(self, data: MatrixData | None, blocks: bool = False) -> None:
-        """Show matrices (None clears the view)."""
+        """Show matrices (None clears the view); the hover read-out starts afresh."""
         self.data, self.blocks = data, blocks
+        self.readout.setText(HOVER_HINT)  # never the values of a cell no longer shown
         if data is None:
             for image, lines in zip(self.images, self._lines, strict=True):
                 image.clear()
@@ -260,11 +268,32 @@ class MatrixView(QWidget):
             return ""
         a, b = int(self.order[row]), int(self.order[col])
         d = self.data
-        what = "network blocks" if self.blocks else "ROIs"
-        return (f"{d.names[a]} ({d.networks[a] or 'no network'}) ↔ {d.names[b]} "
-                f"({d.networks[b] or 'no network'}) [{what}]   z pre {d.pre[a, b]:+.2f}   "
-                f"post {d.post[a, b]:+.2f}   Δ {d.delta[a, b]:+.2f}"
-                + (" reference SD" if d.in_sd else ""))
+        if self.blocks:
+            where = f"{d.names[a]} ↔ {d.names[b]} (network blocks)"
+        else:
+            where = (f"{d.names[a]} ({d.networks[a] or 'no network'}) ↔ {d.names[b]} "
+                     f"({d.networks[b] or 'no network'})")
+        text = (f"{where}   z pre {d.pre[a, b]:+.2f}   post {d.post[a, b]:+.2f}   "
+                f"Δ {d.delta[a, b]:+.2f}" + (" reference SD" if d.in_sd else ""))
+        tests = self._tests.get(self.blocks)
+        if tests is not None and a != b and tests[0].shape == d.delta.shape:
+            p_name, q_name = self._test_names
+            text += (f"   {p_name} {format_p(tests[0][a, b]) or '—'}   "
+                     f"{q_name} {format_p(tests[1][a, b]) or '—'}")
+        return text
+
+    def set_tests(self, roi: tuple[np.ndarray, np.ndarray] | None,
+                  blocks: tuple[np.ndarray, np.ndarray] | None = None,
+                  names: tuple[str, str] = ("p", "q")) -> None:
+        """Set the p and q of every cell for the hover read-out (None: not known).
+
+        ``roi`` and ``blocks`` are ``(p, q)`` matrices in the data's original
+        order at ROI and network-block level; ``names`` label them (e.g.
+        ``("p ref", "q ref")`` for the reference verdict).
+        """
+        self._tests = {False: roi, True: blocks}
+        self._test_names = names
+        self.readout.setText(HOVER_HINT)
 
     def _on_hovered(self, row: int, col: int) -> None:
         text = self.describe(row, col)

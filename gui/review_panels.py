@@ -10,7 +10,12 @@ from core.review_state import ReviewState, ReviewStatistics, reading_warnings
 from gui import strings
 from gui.forest_plot import ForestPlot
 from gui.qc_panel import QcPanel
-from gui.stats_controller import StatsController, block_significance
+from gui.stats_controller import (
+    StatsController,
+    block_significance,
+    block_values,
+    edge_values,
+)
 from gui.stats_panel import StatsPanel
 
 __all__ = ["ReviewPanels"]
@@ -78,6 +83,7 @@ class ReviewPanels(QObject):
         self._comparison = state.comparison
         self._show_reading_warnings(reading_warnings(state))
         self.window.matrices.set_significance(None, None)
+        self.window.matrices.set_tests(None, None)
         self.qc_panel.clear(computing=True)
         self.stats_panel.clear(computing=True)
         self.forest.clear()
@@ -152,3 +158,8 @@ class ReviewPanels(QObject):
         roi_mask[a, b] = roi_mask[b, a] = True
         self.window.matrices.set_significance(roi_mask,
                                               block_significance(stats.networks, q_key=q_key))
+        p_key = "p_ref" if q_key == "q_ref" else "p"  # the hover read-out gives p and q too
+        self.window.matrices.set_tests(
+            (edge_values(stats.edges, p_key, n), edge_values(stats.edges, q_key, n)),
+            (block_values(stats.networks, p_key), block_values(stats.networks, q_key)),
+            ("p ref", "q ref") if q_key == "q_ref" else ("p", "q"))

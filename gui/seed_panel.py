@@ -31,6 +31,7 @@ from core.errors import InputError
 from core.settings import SEED_RADIUS_RANGE_MM
 from gui import strings
 from gui.cursor import CursorModel
+from gui.pvalues import format_p
 from gui.seed_controller import SeedController
 from gui.slice_view import SliceGrid
 
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 OVERLAYS = (strings.OVERLAY_STRENGTH, strings.OVERLAY_SEED, strings.OVERLAY_GBC,
             strings.OVERLAY_GBC_GSR)
-EDGE_HEADERS = ("Edge", "r pre", "r post", "z pre", "z post", "Δz", "Source")
+EDGE_HEADERS = ("Edge", "r pre", "r post", "z pre", "z post", "Δz", "p", "q", "Source")
 
 
 class SeedMarker(QObject):
@@ -210,10 +211,11 @@ class SeedPanel(QWidget):
         for row, record in enumerate(frame.itertuples(index=False)):
             cells = [record.edge] + [f"{getattr(record, c):+.3f}" for c in
                                      ("r_pre", "r_post", "z_pre", "z_post", "delta_z")]
+            cells += [format_p(getattr(record, c, float("nan"))) for c in ("p", "q")]
             cells.append(record.source)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if 0 < col < 6:
+                if 0 < col < 8:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 if col == 0:

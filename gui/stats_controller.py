@@ -16,7 +16,8 @@ from gui.jobs import JobRunner
 if TYPE_CHECKING:
     from core.review_state import ReviewStatistics
 
-__all__ = ["StatsController", "block_significance", "compute_review_stats"]
+__all__ = ["StatsController", "block_significance", "block_values", "compute_review_stats",
+           "edge_values"]
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,26 @@ log = logging.getLogger(__name__)
 def block_significance(networks: pd.DataFrame, alpha: float = 0.05,
                        q_key: str = "q") -> np.ndarray:
     """Network × network boolean matrix (``q_key`` < alpha), in the block matrices' order."""
+    return np.nan_to_num(block_values(networks, q_key), nan=1.0) < alpha
+
+
+def block_values(networks: pd.DataFrame, key: str) -> np.ndarray:
+    """Network × network matrix of a network-table column, in the block matrices' order."""
     nets = list(dict.fromkeys(list(networks["network_a"]) + list(networks["network_b"])))
     pos = {n: i for i, n in enumerate(nets)}
-    mask = np.zeros((len(nets), len(nets)), dtype=bool)
-    for a, b, q in zip(networks["network_a"], networks["network_b"], networks[q_key],
-                       strict=True):
-        mask[pos[a], pos[b]] = mask[pos[b], pos[a]] = bool(q < alpha)
-    return mask
+    values = np.full((len(nets), len(nets)), np.nan)
+    for a, b, value in zip(networks["network_a"], networks["network_b"], networks[key],
+                           strict=True):
+        values[pos[a], pos[b]] = values[pos[b], pos[a]] = float(value)
+    return values
+
+
+def edge_values(edges: pd.DataFrame, key: str, n_rois: int) -> np.ndarray:
+    """ROI × ROI matrix of an edge-table column (NaN on the diagonal)."""
+    values = np.full((n_rois, n_rois), np.nan)
+    a, b = edges["index_a"].to_numpy(), edges["index_b"].to_numpy()
+    values[a, b] = values[b, a] = edges[key].to_numpy(dtype=float)
+    return values
 
 
 def compute_review_stats(comparison, inputs, reference_path=None, progress=None

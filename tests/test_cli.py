@@ -190,3 +190,7 @@ def test_named_edges_tsv_equals_the_voxel_route(demo_output, demo_root):
     reference = named_edges(pre, post, radius_mm=6.0)
     assert np.abs(table.z_pre.to_numpy() - reference.z_pre.to_numpy()).max() < 1e-4
     assert np.abs(table.delta_z.to_numpy() - reference.delta_z.to_numpy()).max() < 1e-4
+    # each named edge is tested like an ROI edge; q across the six
+    assert {"stat", "p", "q"} <= set(table.columns)
+    assert table[["stat", "p", "q"]].notna().all().all()
+    assert ((table.p > 0) & (table.p <= table.q) & (table.q <= 1)).all()

@@ -195,10 +195,11 @@ def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
     if len(c.named_edges):
         e = c.named_edges
         parts.append(_table(
-            ["Edge", "Seeds", "Source", "r pre", "r post", "Δz"],
+            ["Edge", "Seeds", "Source", "r pre", "r post", "Δz", "p", "q"],
             [[str(r.edge), f"{r.seed_a} – {r.seed_b}", str(r.source), _fmt(r.r_pre, "{:+.3f}"),
-              _fmt(r.r_post, "{:+.3f}"), _fmt(r.delta_z, "{:+.3f}")]
-             for r in e.itertuples(index=False)], numeric={3, 4, 5}))
+              _fmt(r.r_post, "{:+.3f}"), _fmt(r.delta_z, "{:+.3f}"),
+              _fmt(getattr(r, "p", None), "{:.2g}"), _fmt(getattr(r, "q", None), "{:.2g}")]
+             for r in e.itertuples(index=False)], numeric={3, 4, 5, 6, 7}))
     if c.named_edges_note:
         parts.append(f'<p class="small">{_e(c.named_edges_note)}</p>')
     parts.append("<h2>Software and inputs</h2>")

@@ -18,6 +18,7 @@ __all__ = [
     "delta_z_test",
     "edge_table",
     "session_z_variance",
+    "signal_pair_tests",
     "two_sided_p",
 ]
 
@@ -155,3 +156,43 @@ def edge_table(
         "z_pre": z_pre, "z_post": z_post, "delta_z": delta, "stat": stat, "p": p,
         "q": benjamini_hochberg(p),
     })
+
+
+def signal_pair_tests(
+    unfiltered_pre: np.ndarray, operator_pre: np.ndarray,
+    unfiltered_post: np.ndarray, operator_post: np.ndarray, delta_z: np.ndarray,
+) -> pd.DataFrame:
+    """Test the change of chosen signal pairs (e.g. the named clinical edges) like edges.
+
+    The variance of each session's Fisher z is :func:`model_edge_variance` of
+    the pair's signals through the session's cleaning, exactly as for the ROI
+    edges of :func:`edge_table`; q is Benjamini–Hochberg across the pairs given
+    (a small, pre-specified family).
+
+    Parameters
+    ----------
+    unfiltered_pre, unfiltered_post : ndarray, shape (n_volumes, 2 * n_pairs)
+        Each session's signals before filtering and scrubbing; columns ``2 k``
+        and ``2 k + 1`` are pair ``k``.
+    operator_pre, operator_post : ndarray, shape (n_kept, n_volumes)
+        The sessions' cleaning operators.
+    delta_z : ndarray, shape (n_pairs,)
+        ``z_post − z_pre`` of each pair; NaN pairs get NaN results.
+
+    Returns
+    -------
+    DataFrame
+        ``stat, p, q``, one row per pair.
+    """
+    delta_z = np.asarray(delta_z, dtype=np.float64)
+    k = np.arange(delta_z.size)
+    variances = []
+    for signals, operator in ((unfiltered_pre, operator_pre), (unfiltered_post, operator_post)):
+        if signals.shape[1] != 2 * delta_z.size:
+            raise ValueError(f"expected {2 * delta_z.size} signal columns (two per pair), "
+                             f"got {signals.shape[1]}")
+        variances.append(model_edge_variance(signals, operator)[2 * k, 2 * k + 1])
+    stat, p = delta_z_test(delta_z, variances[0], variances[1])
+    bad = ~np.isfinite(delta_z)
+    stat[bad] = p[bad] = np.nan
+    return pd.DataFrame({"stat": stat, "p": p, "q": benjamini_hochberg(p)})

@@ -95,3 +95,42 @@ def test_timeseries_view_shows_both_rois(qtbot):
     assert len(widget.plots[0].listDataItems()) == 2
     title = widget.plots[1].titleLabel.text
     assert "roiA" in title and "roiB" in title and "r = " in title
+
+
+def _hover(qtbot, view) -> str:
+    """Hover over displayed row 1, column 3 of Δ (C_vis ↔ E_dmn); return the read-out."""
+    qtbot.mouseMove(view.graphics.viewport(), QPoint(2, 2))  # from outside the cell
+    qtbot.wait(100)  # pyqtgraph drops mouse moves closer than 1/60 s
+    with qtbot.waitSignal(view.hovered, timeout=5000,
+                          check_params_cb=lambda text: "C_vis" in text) as blocker:
+        qtbot.mouseMove(view.graphics.viewport(), _cell_pos(view, 2, 1, 3))
+    return blocker.args[0]
+
+
+def test_hover_readout_never_outlives_the_data_it_describes(qtbot, view):
+    from gui.matrix_view import HOVER_HINT
+
+    _hover(qtbot, view)
+    assert "C_vis" in view.readout.text()
+    blocks = MatrixData(["Vis", "Default"], ["Vis", "Default"],
+                        np.eye(2), np.eye(2) * 2, np.eye(2))
+    view.set_data(blocks, blocks=True)  # mode switch: the ROI text must not stay
+    assert view.readout.text() == HOVER_HINT
+    view.set_data(_data())              # recompute: new numbers, no old text
+    assert view.readout.text() == HOVER_HINT
+
+
+def test_hover_gives_p_and_q_of_the_cell(qtbot, view):
+    p = np.full((5, 5), 0.2)
+    q = np.full((5, 5), 0.4)
+    p[2, 4] = p[4, 2] = 0.00012
+    q[2, 4] = q[4, 2] = 0.0213
+    view.set_tests((p, q), None)
+    assert _hover(qtbot, view).endswith("p 1.20e-04   q 0.021")
+    view.set_tests((p, q), None, names=("p ref", "q ref"))
+    assert "p ref 1.20e-04   q ref 0.021" in view.describe(1, 3)
+    assert " p " not in view.describe(1, 1)  # the diagonal has no test
+    blocks = MatrixData(["Vis", "Default"], ["Vis", "Default"],
+                        np.eye(2), np.eye(2) * 2, np.eye(2))
+    view.set_data(blocks, blocks=True)
+    assert " q " not in view.describe(0, 1)  # no block tests given: none invented

@@ -13,6 +13,7 @@ from core.maps.seedmaps import seed_maps, to_volume
 from core.maps.seeds import load_clinical_seeds
 from gui import strings
 from gui.main_window import MainWindow
+from gui.pvalues import format_p
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +203,12 @@ def test_named_edges_table_has_six_rows(window):
     edges = window.comparison.named_edges
     assert table.item(0, 0).text() == edges["edge"].iloc[0]
     assert table.item(0, 5).text() == f"{edges['delta_z'].iloc[0]:+.3f}"
-    assert "Gärtner" in table.item(0, 6).text()
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[6:8] == ["p", "q"]
+    for row in range(6):
+        assert table.item(row, 6).text() == format_p(edges["p"].iloc[row]) != ""
+        assert table.item(row, 7).text() == format_p(edges["q"].iloc[row]) != ""
+    assert "Gärtner" in table.item(0, 8).text()
 
 
 def test_timeseries_inputs_say_seed_maps_need_voxels(qtbot, isolated_settings):

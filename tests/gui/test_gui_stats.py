@@ -204,3 +204,30 @@ def test_bootstrap_progress_text_fits_on_one_line(panel):
         formats.append(bar.format())
     assert formats[0] == "Bootstrap pre: 250 of 1000 %p%"  # the real messages fit whole
     assert formats[1].startswith("Bootstrap post: ") and "…" in formats[1]
+
+
+def test_window_hover_gives_the_tests_of_the_verdict(qtbot, window, demo_comparison,
+                                                    show_comparison, review_stats):
+    from gui.matrix_view import HOVER_HINT
+    from gui.pvalues import format_p
+
+    with qtbot.waitSignal(window.review.stats_controller.stats_ready, timeout=60000):
+        show_comparison(window, demo_comparison)
+    view = window.matrices
+    top = review_stats.edges.iloc[int(np.argmax(np.abs(review_stats.edges.stat)))]
+    row = int(np.flatnonzero(view.order == top.index_a)[0])
+    col = int(np.flatnonzero(view.order == top.index_b)[0])
+    text = view.describe(row, col)
+    assert top.roi_a in text and top.roi_b in text
+    assert text.endswith(f"p {format_p(top.p)}   q {format_p(top.q)}")
+    view.readout.setText(text)
+    window.controller.set_display(network_blocks=True)
+    assert view.readout.text() == HOVER_HINT  # not the ROI text in block mode
+    nets = review_stats.networks
+    best = nets.iloc[int(np.argmin(nets.q))]
+    names = list(view.data.names)
+    i, j = names.index(best.network_a), names.index(best.network_b)
+    text = view.describe(int(np.flatnonzero(view.order == i)[0]),
+                         int(np.flatnonzero(view.order == j)[0]))
+    assert "(network blocks)" in text
+    assert text.endswith(f"p {format_p(best.p)}   q {format_p(best.q)}")

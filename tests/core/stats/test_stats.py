@@ -104,3 +104,24 @@ def test_demo_injected_network_pairs_significant(demo_comparison):
     # series claimed 0.8, but is anticonservative after filtering)
     assert (edges.q[emask] < 0.05).mean() > 0.25
     assert (edges.q[~emask] < 0.05).mean() < 0.01
+
+
+def test_signal_pair_tests_equal_the_edge_tests_for_roi_pairs(demo_comparison, review_stats):
+    """A pair of ROI signals tested as a 'named edge' gives that ROI edge's Z and p."""
+    from core.stats.inference import signal_pair_tests
+
+    c = demo_comparison
+    edges = review_stats.edges
+    picked = edges.iloc[[0, 17, 2000]]  # a few ROI pairs, any order
+    pairs = [int(v) for a, b in zip(picked.index_a, picked.index_b, strict=True)
+             for v in (a, b)]
+    tests = signal_pair_tests(c.pre.unfiltered_timeseries[:, pairs], c.pre.cleaning_operator,
+                              c.post.unfiltered_timeseries[:, pairs], c.post.cleaning_operator,
+                              picked.delta_z.to_numpy())
+    assert np.allclose(tests.stat, picked.stat, rtol=1e-9)
+    assert np.allclose(tests.p, picked.p, rtol=1e-9)
+    assert np.allclose(tests.q, false_discovery_control(picked.p.to_numpy()))
+    nan = signal_pair_tests(c.pre.unfiltered_timeseries[:, pairs[:2]], c.pre.cleaning_operator,
+                            c.post.unfiltered_timeseries[:, pairs[:2]],
+                            c.post.cleaning_operator, np.array([np.nan]))
+    assert nan.isna().all().all()

@@ -193,7 +193,8 @@ class ExportActions(QObject):
         data = w.slices.data
         try:  # the figures are views: drawn here, on the GUI thread; the map and the cursor
             # are the window's, the display is the report's own (never the view's filters)
-            images = render_report_images(c, slice_data=data, cursor_mm=w.cursor.position)
+            images = render_report_images(c, slice_data=data, cursor_mm=w.cursor.position,
+                                          encode=False)  # PNG encoding: in the worker
         except (OSError, ValueError) as exc:
             w.show_error(user_message(exc, "Drawing the report's figures"))
             return

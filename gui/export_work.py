@@ -3,7 +3,7 @@
 Each function takes a :class:`core.review_state.ReviewState` (immutable, with
 its statistics) and plain values, computes nothing that the state already
 holds, and returns what it wrote.  They never touch widgets; the report's
-figures are rendered on the GUI thread beforehand and passed in as PNG bytes.
+figures are rendered on the GUI thread beforehand and passed in as QImages.
 """
 
 from __future__ import annotations
@@ -36,22 +36,28 @@ MapVolumes = dict[str, tuple[np.ndarray, np.ndarray, str]]
 
 
 def write_report_html_part(state: ReviewState, path: str | Path, label: str,
-                           map_title: str | None, images: dict[str, bytes],
-                           progress: Progress) -> tuple[Path, ReportContent, dict[str, bytes]]:
-    """Check the destination, assemble the report and write its HTML version.
+                           map_title: str | None, images: dict,
+                           progress: Progress) -> tuple[Path, ReportContent, dict]:
+    """Check the destination, assemble the report, encode its figures, write its HTML.
 
-    The PDF is painted afterwards on the GUI thread (:func:`gui.report_pdf.write_pdf`):
-    Qt's text layout and image decoding are not safe to run beside the window's.
+    ``images`` are the figures drawn on the GUI thread, as QImages (encoded to
+    PNG here, off the GUI thread; a QImage is reentrant) or PNG bytes.  The PDF
+    is painted afterwards on the GUI thread (:func:`gui.report_pdf.write_pdf`):
+    Qt's text layout is not safe to run beside the window's.
 
     Returns
     -------
     (Path, ReportContent, dict)
-        The PDF's path, the content and the figures, for the PDF.
+        The PDF's path, the content and the figures as given, for the PDF.
     """
+    from gui.report_pdf import png_bytes
+
     out = check_report_path(path, state.inputs)
-    progress(0.2, "Writing the report")
+    progress(0.1, "Encoding the report's figures")
+    encoded = {key: png_bytes(image) for key, image in images.items()}
+    progress(0.6, "Writing the report")
     content = report_content(state, patient_label=label, map_title=map_title)
-    write_report_html(out.with_suffix(".html"), content, images)
+    write_report_html(out.with_suffix(".html"), content, encoded)
     return out, content, images
 
 

@@ -30,8 +30,8 @@ from core.io.files import atomic_path
 from core.report.content import REPORT_MAP_DISPLAY, ReportContent
 from core.report.html import report_html
 
-__all__ = ["ensure_app", "render_matrices_png", "render_report_images", "render_slices_png",
-           "report_style", "write_pdf"]
+__all__ = ["ensure_app", "png_bytes", "render_matrices_png", "render_report_images",
+           "render_slices_png", "report_style", "write_pdf"]
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,17 @@ def _png_bytes(image: QImage) -> bytes:
     return bytes(data.data())
 
 
-def _export(widget, item, width_px: int) -> bytes:
-    """Lay ``widget`` out offscreen and export ``item`` (a graphics item) as PNG bytes."""
+def png_bytes(image) -> bytes:
+    """PNG bytes of a figure (a QImage, or bytes already), in any thread (QImage is reentrant)."""
+    return image if isinstance(image, bytes) else _png_bytes(image)
+
+
+def _export(widget, item, width_px: int, encode: bool = True):
+    """Lay ``widget`` out offscreen and export ``item`` (a graphics item) as PNG bytes.
+
+    With ``encode=False`` the QImage is returned; encoding it (~0.5 s for a
+    2400 px figure) can then run in a worker (:func:`png_bytes`).
+    """
     import pyqtgraph.exporters as exporters
     from PyQt6.QtWidgets import QApplication
 
@@ -79,7 +88,7 @@ def _export(widget, item, width_px: int) -> bytes:
     image = exporter.export(toBytes=True)
     widget.hide()
     widget.deleteLater()
-    return _png_bytes(image)
+    return _png_bytes(image) if encode else image
 
 
 def _label_bars(bars, colour: str) -> None:
@@ -94,7 +103,7 @@ def _label_bars(bars, colour: str) -> None:
 
 
 def render_matrices_png(comparison, blocks: bool = False, width_px: int = 2400,
-                        delta: np.ndarray | None = None) -> bytes:
+                        delta: np.ndarray | None = None, encode: bool = True):
     """Pre | Post | Δ matrices with labelled colour bars, as PNG bytes.
 
     Parameters
@@ -127,10 +136,11 @@ def render_matrices_png(comparison, blocks: bool = False, width_px: int = 2400,
     _label_bars(((view.bar, "Fisher z (pre and post)"), (view.delta_bar, "Δz (post − pre)")),
                 "#111111")
     view.resize(1150, 400)
-    return _export(view, view.graphics.ci, width_px)
+    return _export(view, view.graphics.ci, width_px, encode)
 
 
-def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400) -> bytes:
+def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400,
+                      encode: bool = True):
     """Pre | Post | Δ slices (axial, coronal, sagittal) through the cursor, as PNG bytes.
 
     Parameters
@@ -162,7 +172,7 @@ def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400) -
     for pane in grid.panes.values():
         pane.setTitle(pane.titleLabel.text, size="11pt", color="#eeeeee")
     grid.resize(1000, 860)
-    return _export(grid, grid.ci, width_px)
+    return _export(grid, grid.ci, width_px, encode)
 
 
 def report_style():
@@ -173,8 +183,8 @@ def report_style():
 
 
 def render_report_images(comparison, slice_data=None, cursor_mm=None, style=None,
-                         blocks: bool = False, delta: np.ndarray | None = None
-                         ) -> dict[str, bytes]:
+                         blocks: bool = False, delta: np.ndarray | None = None,
+                         encode: bool = True) -> dict:
     """All report figures as PNG bytes by key (``matrices``, ``slices``).
 
     Without ``slice_data`` the ROI strength map of the comparison is shown
@@ -191,17 +201,20 @@ def render_report_images(comparison, slice_data=None, cursor_mm=None, style=None
     style : gui.slice_view.OverlayStyle, optional
     blocks : bool, default=False
     delta : ndarray, optional
+    encode : bool, default=True
+        False: QImages, to be encoded by :func:`png_bytes` off the GUI thread.
 
     Returns
     -------
-    dict of str to bytes
+    dict of str to bytes (or QImage)
     """
-    images = {"matrices": render_matrices_png(comparison, blocks, delta=delta)}
+    images = {"matrices": render_matrices_png(comparison, blocks, delta=delta, encode=encode)}
     if slice_data is None and comparison.atlas is not None:
         slice_data = strength_slice_data(comparison)
     if slice_data is not None:
         images["slices"] = render_slices_png(
-            slice_data, cursor_mm if cursor_mm is not None else (-6.0, -52.0, 26.0), style)
+            slice_data, cursor_mm if cursor_mm is not None else (-6.0, -52.0, 26.0), style,
+            encode=encode)
     return images
 
 
@@ -224,8 +237,9 @@ def _document(content: ReportContent, images: dict[str, bytes], writer: QPdfWrit
     doc.documentLayout().setPaintDevice(writer)
     doc.setDocumentMargin(0)
     for key, png in images.items():
+        image = QImage.fromData(png) if isinstance(png, bytes) else png
         doc.addResource(QTextDocument.ResourceType.ImageResource.value, QUrl(f"{key}.png"),
-                        QImage.fromData(png))
+                        image)
     doc.setHtml(report_html(content, images, embed=False, page_width=int(width * 0.97)))
     doc.setPageSize(QSizeF(width, height))
     return doc

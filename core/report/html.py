@@ -186,7 +186,7 @@ def report_html(content: ReportContent, images: dict[str, bytes] | None = None,
         parts.append(_figure(src("matrices"), page_width, FIGURES["matrices"]))
     if "slices" in images:
         parts.append(f"<h2>Brain map: {_e(c.map_title)}</h2>")
-        parts.append(_figure(src("slices"), int(page_width * 0.78), FIGURES["slices"]))
+        parts.append(_figure(src("slices"), int(page_width * 0.7), FIGURES["slices"]))
     # page 2
     parts.append('<h2 style="page-break-before: always">Network Δ (mean Fisher z within and '
                  "between networks)</h2>")

@@ -4,7 +4,7 @@ Choosing an atlas or a denoising option does not recompute by itself (a
 recompute takes seconds to minutes, and one often changes two options in a
 row).  Instead, as soon as the menu differs from what the shown results were
 computed with, a banner above the views says so, names each difference, and
-offers *Recompute* (Ctrl+R) and *Keep shown settings* (puts the menu back); the
+offers *Recompute* and *Keep shown settings* (puts the menu back); the
 header then reads "Results shown were computed with: …".
 """
 
@@ -61,7 +61,9 @@ class StaleSettingsBanner(QObject):
         self.widget.setStyleSheet(f"#staleBanner {{{STYLE}}}")
         self.label = QLabel()
         self.label.setWordWrap(True)
-        self.recompute = QPushButton("Recompute (Ctrl+R)")
+        self.recompute = QPushButton("Recompute")
+        self.recompute.setToolTip("Run the analysis again with the Analysis menu's settings "
+                                  "(Ctrl+R); it can be cancelled")
         self.revert = QPushButton("Keep shown settings")
         self.revert.setToolTip("Put the Analysis menu back to what the shown results used")
         row = QHBoxLayout(self.widget)
@@ -73,7 +75,10 @@ class StaleSettingsBanner(QObject):
         page = window.splitter.parentWidget().layout()
         page.insertWidget(page.indexOf(window.splitter), self.widget)
         actions = window.actions_
-        self.recompute.clicked.connect(actions.recompute.trigger)
+        # the controller directly: the menu action also waits for background seed preparation,
+        # which a recompute replaces anyway
+        self.recompute.clicked.connect(
+            lambda: window.controller.recompute(window.actions_.settings()))
         self.revert.clicked.connect(self.revert_menu)
         for action in _menu_actions(window, actions.recompute):
             if action.isCheckable():

@@ -52,6 +52,7 @@ def test_recompute_from_the_banner_brings_the_view_up_to_date(qtbot, window):
     window.actions_.band_pass.setChecked(False)
     assert banner.widget.isVisibleTo(window)
     assert "denoising none (shown: simple)" in banner.label.text()
+    qtbot.waitUntil(banner.recompute.isEnabled, timeout=30000)  # the opening job has ended
     with qtbot.waitSignal(window.controller.comparison_ready, timeout=120000):
         banner.recompute.click()
         assert "Recomputing" in banner.label.text() and not banner.recompute.isEnabled()

@@ -18,6 +18,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import roi_display_name
+
 __all__ = ["MatrixData", "MatrixView", "in_reference_sd", "network_order"]
 
 PRE_POST_LEVELS = (-1.5, 1.5)
@@ -60,7 +62,8 @@ class MatrixData:
     def from_comparison(cls, comparison, blocks: bool = False) -> MatrixData:
         """ROI-level (or network-block) matrices of a Comparison."""
         if not blocks:
-            return cls(list(comparison.rois.names), list(comparison.rois.networks),
+            return cls([roi_display_name(n) for n in comparison.rois.names],
+                       list(comparison.rois.networks),
                        comparison.pre.z, comparison.post.z, comparison.delta_z)
         table = comparison.network_table()
         nets = list(dict.fromkeys(list(table["network_a"]) + list(table["network_b"])))

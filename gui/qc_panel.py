@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import format_number
 from core.measure_names import QC_MEASURE_NAMES
 from gui import strings
 
@@ -35,7 +36,8 @@ MEASURES = QC_MEASURE_NAMES
 def _fmt(measure: str, value: float) -> str:
     if value is None or not np.isfinite(value):
         return "—"
-    return MEASURES.get(measure, (measure, "{:.3g}"))[1].format(value)
+    pattern = MEASURES.get(measure, (measure, "{:.3g}"))[1]
+    return format_number(value, pattern[2:-1])  # "{:.2f}" -> ".2f"; never "-0.00"
 
 
 class QcPanel(QWidget):
@@ -235,6 +237,7 @@ class QcPanel(QWidget):
             self.qcfc_fit.setData(xs, slope * xs + intercept)
         if qcfc is not None:
             self.qcfc_label.setText(
-                f"r(Δz, distance) = {qcfc.distance_r:+.2f} · r(|Δz|, distance) = "
-                f"{qcfc.abs_distance_r:+.2f} · mean FD post − pre = {qcfc.fd_difference:+.2f} mm"
+                f"r(Δz, distance) = {format_number(qcfc.distance_r, '+.2f')} · r(|Δz|, "
+                f"distance) = {format_number(qcfc.abs_distance_r, '+.2f')} · mean FD post − pre"
+                f" = {format_number(qcfc.fd_difference, '+.3f')} mm"
                 f"<br><small>{strings.QCFC_HINT}</small>")

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import format_p, roi_display_name
 from gui import strings
 
 __all__ = ["DataFrameModel", "EdgeFilterModel", "StatsPanel"]
@@ -56,11 +57,6 @@ def with_reference(columns: list[tuple[str, str]], frame: pd.DataFrame
     keys = [c for c, _ in columns]
     at = keys.index("p") + 1
     return columns[:at] + REFERENCE_COLUMNS + columns[at:]
-
-
-def _short(name: str) -> str:
-    head, _, rest = str(name).partition("Networks_")
-    return rest if rest and head.isdigit() else str(name)
 
 
 class DataFrameModel(QAbstractTableModel):
@@ -131,11 +127,11 @@ class DataFrameModel(QAbstractTableModel):
         numeric = isinstance(value, (float, int, np.floating, np.integer))
         if role == Qt.ItemDataRole.DisplayRole:
             if not numeric:
-                return _short(value)
+                return roi_display_name(value)
             if not np.isfinite(value):
                 return ""
             if key in ("p", "q", "p_ref", "q_ref"):
-                return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
+                return format_p(value)
             if key in ("n_edges", "ref_n"):
                 return f"{value:.0f}"
             return f"{value:+.3f}"

@@ -19,7 +19,7 @@ __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "new_file_m
 
 
 def _umask() -> int:
-    """The process's umask, read without changing it where the system allows."""
+    """Return the process's umask, read without changing it where the system allows."""
     try:  # Linux >= 4.7: no window in which another thread sees a changed umask
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("Umask:"):

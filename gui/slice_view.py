@@ -133,7 +133,6 @@ class SlicePane(pg.PlotItem):
         span = 4.0 * max(rect.width(), rect.height())
         self.view_box.setLimits(minXRange=MIN_RANGE_MM, minYRange=MIN_RANGE_MM,
                                 maxXRange=span, maxYRange=span)
-        self.fit()
         mid = rect.center().y()
         self._edges[0].setPos(rect.left(), mid)
         self._edges[1].setPos(rect.right(), mid)
@@ -141,11 +140,24 @@ class SlicePane(pg.PlotItem):
         top = float(np.percentile(nonzero, 99.5)) if nonzero.size else 1.0
         self._underlay_levels = (0.0, top)
 
-    def fit(self) -> None:
-        """Show the whole slice (undo zoom and pan)."""
-        rect = getattr(self, "_rect", None)
-        if rect is not None:
-            self.view_box.setRange(rect, padding=0.02)
+    def fit_scale(self) -> float:
+        """Return the mm per pixel at which the whole slice fits this pane (2 % margins)."""
+        rect, vb = getattr(self, "_rect", None), self.view_box
+        if rect is None or vb.width() < 2 or vb.height() < 2:
+            return float("nan")
+        return 1.04 * max(rect.width() / vb.width(), rect.height() / vb.height())
+
+    def fit(self, scale: float | None = None) -> None:
+        """Show the whole slice, centred, at ``scale`` mm per pixel (default: its own fit)."""
+        rect, vb = getattr(self, "_rect", None), self.view_box
+        if rect is None:
+            return
+        scale = self.fit_scale() if scale is None else scale
+        if not np.isfinite(scale):  # not laid out yet
+            vb.setRange(rect, padding=0.02)
+            return
+        centre, w, h = rect.center(), scale * vb.width(), scale * vb.height()
+        vb.setRange(QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h), padding=0)
 
     def zoom(self, factor: float) -> None:
         """Zoom in (``factor`` > 1) or out about the crosshair."""
@@ -249,7 +261,7 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                     lambda *_, p=plane: self.zoomed.add(p))
                 # until the user zooms, a resized pane shows its whole slice again
                 pane.view_box.sigResized.connect(
-                    lambda *_, p=plane, me=pane: None if p in self.zoomed else me.fit())
+                    lambda *_, p=plane: None if p in self.zoomed else self.reset_zoom(p))
                 self.addItem(pane, row=row, col=col)
                 self.panes[(column.split(" ")[0], plane)] = pane
         for plane in PLANES:
@@ -295,11 +307,15 @@ class SliceGrid(pg.GraphicsLayoutWidget):
         self._fit_title()
         same_grid = (previous is not None and previous.template is data.template
                      and np.array_equal(previous.affine, data.affine))
+        if not same_grid:
+            self.zoomed.clear()
         for pane in self.panes.values():
             if same_grid:
                 pane.data = data  # live updates: the underlay and its levels are unchanged
             else:
                 pane.set_underlay(data)
+        if not same_grid:
+            self.reset_zoom()  # another grid: every slice fits again
         self.apply_style(self.style_)
 
     def apply_style(self, style: OverlayStyle) -> None:
@@ -402,10 +418,13 @@ class SliceGrid(pg.GraphicsLayoutWidget):
     # ------------------------------------------------------------------ zoom, crosshair
     def reset_zoom(self, plane: str | None = None) -> None:
         """Fit the slices again: of one orientation, or all (None)."""
-        for (_column, pane_plane), pane in self.panes.items():
-            if plane is None or pane_plane == plane:
-                self.zoomed.discard(pane_plane)
-                pane.fit()
+        for each in PLANES if plane is None else (plane,):
+            self.zoomed.discard(each)
+            panes = [p for c in ("Pre", "Post", "Δ") if (p := self.panes.get((c, each)))]
+            scales = [s for s in (p.fit_scale() for p in panes) if np.isfinite(s)]
+            # one scale for the three (linked) panes: the one at which all of them fit
+            for pane in panes:
+                pane.fit(max(scales) if scales else None)
 
     def set_crosshair_visible(self, on: bool) -> None:
         """Show or hide the crosshair in every pane."""

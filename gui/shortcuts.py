@@ -33,6 +33,11 @@ def _section(action: QAction) -> str:
     return f"{titles[0]} menu" if titles else "Window"
 
 
+def _menu_bar_actions(window: QWidget) -> list[QAction]:
+    bar = getattr(window, "menuBar", None)
+    return list(bar().actions()) if callable(bar) else []
+
+
 def shortcut_rows(window: QWidget) -> list[ShortcutRow]:
     """Return every shortcut of the window as (section, keys, what it does), in menu order."""
     rows: list[ShortcutRow] = []
@@ -45,7 +50,9 @@ def shortcut_rows(window: QWidget) -> list[ShortcutRow]:
         keys = _keys([shortcut.key()])
         if keys and shortcut.isEnabled():
             rows.append(("Window", keys, shortcut.whatsThis() or "(no description)"))
-    rows.sort(key=lambda r: r[0] == "Window")  # stable: menus first, in creation order
+    # by menu, in the menu bar's order (then the window's own); stable within a menu
+    order = [f"{a.text().replace('&', '')} menu" for a in _menu_bar_actions(window)]
+    rows.sort(key=lambda r: order.index(r[0]) if r[0] in order else len(order))
     rows += [(SLICE_SECTION, b.label, b.help) for b in SLICE_KEYS]
     rows += [(MOUSE_SECTION, gesture, what) for gesture, what in MOUSE_HELP]
     return rows

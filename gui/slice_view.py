@@ -159,6 +159,12 @@ class SlicePane(pg.PlotItem):
         centre, w, h = rect.center(), scale * vb.width(), scale * vb.height()
         vb.setRange(QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h), padding=0)
 
+    def keep_in_view(self, h: float, v: float) -> None:
+        """Pan (keeping the zoom) so that the point (h, v) mm is in view, centred if it was not."""
+        rect = self.view_box.viewRect()
+        if not rect.contains(h, v):
+            self.view_box.translateBy(x=h - rect.center().x(), y=v - rect.center().y())
+
     def zoom(self, factor: float) -> None:
         """Zoom in (``factor`` > 1) or out about the crosshair."""
         self.view_box.scaleBy((1 / factor, 1 / factor), center=self.crosshair())
@@ -376,7 +382,10 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                             if d else None, self.style_, symmetric=signed)
 
     # ------------------------------------------------------------------ cursor
-    def _on_cursor_moved(self, _xyz) -> None:
+    def _on_cursor_moved(self, xyz) -> None:
+        for plane in self.zoomed:  # a zoomed view follows a cursor that leaves it
+            h, v, _fixed, _ = PLANES[plane]
+            self.pane("Pre", plane).keep_in_view(float(xyz[h]), float(xyz[v]))
         self.redraw()
 
     def _set_active(self, plane: str) -> None:

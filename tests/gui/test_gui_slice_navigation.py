@@ -221,3 +221,19 @@ def test_every_key_in_the_table_does_something(qtbot, grid):
                      _scale_and_centre(grid.pane("Pre", "axial")))
             assert after != before, binding.label
     assert np.isfinite(grid.cursor.position).all()
+
+
+def test_a_zoomed_view_follows_the_cursor_out_of_it(grid):
+    grid.active_plane = "axial"
+    for _ in range(4):
+        grid.key_zoom(Qt.Key.Key_Plus)
+    pane = grid.pane("Pre", "axial")
+    assert not pane.view_box.viewRect().contains(30.0, 40.0)
+    coronal = _scale_and_centre(grid.pane("Pre", "coronal"))
+    grid.cursor.set_position((30.0, 40.0, 0.0))
+    for column in COLUMNS:  # all three linked axial panes now show the cursor
+        assert grid.pane(column, "axial").view_box.viewRect().contains(30.0, 40.0)
+    assert _scale_and_centre(grid.pane("Pre", "coronal")) == pytest.approx(coronal)
+    inside = _scale_and_centre(pane)
+    grid.cursor.set_position((32.0, 40.0, 0.0))  # a step inside the view: no jump
+    assert _scale_and_centre(pane) == pytest.approx(inside)

@@ -204,3 +204,11 @@ def test_about_names_the_app_version():
     assert f"Version {__version__}" in about_text()
     with contextlib.suppress(metadata.PackageNotFoundError):  # source tree, no metadata
         assert __version__ == metadata.version("prepost-review")
+
+
+def test_shortcut_sections_follow_the_menu_bar(window):
+    sections = list(dict.fromkeys(section for section, _k, _w in shortcut_rows(window)))
+    menus = [s for s in sections if s.endswith(" menu")]
+    assert menus == [m for m in ("File menu", "View menu", "Analysis menu", "Help menu")
+                     if m in menus]
+    assert sections[-2:] == [SLICE_SECTION, "Mouse in the slice views"]

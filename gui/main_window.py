@@ -394,8 +394,8 @@ class MainWindow(QMainWindow):
                      else "outside atlas")
         values = self.slices.data.values_at(xyz) if self.slices.data is not None else None
         if values is not None and np.isfinite(values[0]):
-            parts.append(f"{self.slices.data.label} "
-                         "pre {:+.3f}  post {:+.3f}  Δ {:+.3f}".format(*values))
+            pre, post, delta = (format_number(v, "+.3f") for v in values)
+            parts.append(f"{self.slices.data.label} pre {pre}  post {post}  Δ {delta}")
         self.readout.setText("   ·   ".join(parts))
 
     def _show_about(self) -> None:

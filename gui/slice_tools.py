@@ -20,6 +20,9 @@ from gui.shortcuts import show_shortcuts
 __all__ = ["SliceTools", "install_slice_tools", "threshold_text"]
 
 _BAD_INPUT = "QLineEdit { border: 1px solid #c00; }"
+POSITIVE_NOTE = "Colour map of Pre and Post for maps of positive values (ROI strength)"
+SIGNED_NOTE = ("This map is signed (negative and positive z): Pre, Post and Δ use the "
+               "'signed & Δ' colour map; 'Colour map' applies to positive maps (ROI strength)")
 
 
 def threshold_text(cuts: tuple[float, float], signed: bool, unit: str = "z") -> str:
@@ -137,6 +140,10 @@ class SliceTools(QObject):
         style = slices.style_
         page.opacity_value.setText(f"{round(style.opacity * 100)} %")
         data = slices.data
+        signed = data is not None and data.signed
+        # "Colour map" colours positive maps only: say so where it does not apply
+        page.colormap.setEnabled(not signed)
+        page.colormap.setToolTip(SIGNED_NOTE if signed else POSITIVE_NOTE)
         if data is None:
             page.threshold_value.setText(f"{round(style.threshold * 100)} % of scale")
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from core.display_text import roi_display_name
+from core.display_text import format_number, roi_display_name
 
 __all__ = ["TimeSeriesView"]
 
@@ -62,5 +62,5 @@ class TimeSeriesView(pg.GraphicsLayoutWidget):
             coloured = " and ".join(
                 f"<span style='color:rgb{colour}'>{roi_display_name(name)}</span>"
                 for name, colour in zip(names, COLOURS, strict=True))
-            plot.setTitle(f"{label}: {coloured}   r = {r:+.2f}", size="9pt")
+            plot.setTitle(f"{label}: {coloured}   r = {format_number(r, '+.2f')}", size="9pt")
 

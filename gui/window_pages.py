@@ -86,8 +86,6 @@ class ReviewPage(QWidget):
                                    "or Shift+drag pans, double click fits")
         self.colormap = QComboBox()
         self.colormap.addItems(COLORMAPS)
-        self.colormap.setToolTip("Colour map of Pre and Post for maps of positive values "
-                                 "(ROI strength)")
         self.diverging = QComboBox()
         for label, name in DIVERGING_MAPS:
             self.diverging.addItem(label, name)

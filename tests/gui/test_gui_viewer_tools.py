@@ -117,6 +117,9 @@ def test_signed_maps_use_the_chosen_diverging_colour_map(window):
                                  levels=(-0.3, 0.3))
     grid.set_data(signed)
     assert window.page.threshold_value.text().startswith("|z| ≥ ")
+    # the sequential map does not apply to a signed map, and the window says so
+    assert not window.page.colormap.isEnabled()
+    assert "signed & Δ" in window.page.colormap.toolTip()
     index = window.page.diverging.findData("CET-D4")
     window.page.diverging.setCurrentIndex(index)
     assert window.controller.display.diverging == "CET-D4"
@@ -126,6 +129,7 @@ def test_signed_maps_use_the_chosen_diverging_colour_map(window):
     assert pane._overlay_shown[1].name == "CET-D4"
     grid.set_data(strength)  # positive maps keep the sequential map of "Colour map"
     assert grid.bar.colorMap().name == window.controller.display.colormap
+    assert window.page.colormap.isEnabled()
     window.page.diverging.setCurrentIndex(0)
     assert grid.delta_bar.colorMap().name == "CET-D1"
 

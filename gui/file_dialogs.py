@@ -30,9 +30,10 @@ def remember_folder(folder: str | Path) -> None:
     app_settings().setValue(_KEY, str(Path(folder)))
 
 
-def ask_open_file(parent: QWidget | None, title: str, pattern: str = "") -> str:
-    """Ask for one existing file; return its path, or "" when cancelled."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, last_folder(), pattern)
+def ask_open_file(parent: QWidget | None, title: str, pattern: str = "",
+                  start: str = "") -> str:
+    """Ask for one existing file (from ``start``, else the last folder); return it or ""."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, start or last_folder(), pattern)
     if path:
         remember_folder(Path(path).parent)
     return path
@@ -55,15 +56,15 @@ def ask_save_file(parent: QWidget | None, title: str, name: str, pattern: str = 
     return path
 
 
-def ask_existing_folder(parent: QWidget | None, title: str, remember_parent: bool = False
-                        ) -> str:
-    """Ask for a folder; return it or "".
+def ask_existing_folder(parent: QWidget | None, title: str, remember_parent: bool = False,
+                        start: str = "") -> str:
+    """Ask for a folder (from ``start``, else the last folder); return it or "".
 
     ``remember_parent``: start the next dialog beside the folder, not inside
     it (for a patient's folder, opened once; an export folder is remembered
     itself, to export there again).
     """
-    folder = QFileDialog.getExistingDirectory(parent, title, last_folder())
+    folder = QFileDialog.getExistingDirectory(parent, title, start or last_folder())
     if folder:
         remember_folder(Path(folder).parent if remember_parent else folder)
     return folder

@@ -38,7 +38,9 @@ class DisplayOptions:
     Attributes
     ----------
     colormap : str
-        Colour map of the slice overlays.
+        Colour map of the slice overlays of positive maps (ROI strength), Pre and Post.
+    diverging : str
+        Colour map of signed maps (seed maps, GBC) and of every Δ overlay.
     threshold : float
         Overlay threshold as a fraction of the colour range (0–1).
     opacity : float
@@ -55,6 +57,7 @@ class DisplayOptions:
     """
 
     colormap: str = "inferno"
+    diverging: str = "CET-D1"
     threshold: float = 0.10
     opacity: float = 0.85
     network_blocks: bool = False

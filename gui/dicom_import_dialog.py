@@ -14,7 +14,6 @@ from PyQt6.QtGui import QFontDatabase
 from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from PyQt6.QtWidgets import (
 )
 
 from gui import strings
+from gui.file_dialogs import ask_existing_folder, ask_open_file
 from gui.jobs import JobRunner
 from gui.settings_store import app_settings
 
@@ -91,7 +91,8 @@ class _FolderField(QWidget):
 
     def __init__(self, title: str, start: str, file: bool = False) -> None:
         super().__init__()
-        self.title, self.start, self.file = title, start, file
+        self.title, self.file = title, file
+        del start  # the dialogs open in the last folder used (gui.file_dialogs)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QLineEdit()
@@ -102,11 +103,11 @@ class _FolderField(QWidget):
         layout.addWidget(button)
 
     def _browse(self) -> None:
-        start = self.edit.text() or self.start
+        start = self.edit.text()  # else the last folder used, in this dialog or another
         if self.file:
-            path, _ = QFileDialog.getOpenFileName(self, self.title, start)
-        else:
-            path = QFileDialog.getExistingDirectory(self, self.title, start)
+            path = ask_open_file(self, self.title, start=start)
+        else:  # the next visit's folder is usually beside this one
+            path = ask_existing_folder(self, self.title, remember_parent=True, start=start)
         if path:
             self.edit.setText(path)
 

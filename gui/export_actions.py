@@ -17,9 +17,10 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, Qt, QUrl, pyqtSignal
 from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
-from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QPushButton
+from PyQt6.QtWidgets import QInputDialog, QMenu, QMessageBox, QPushButton
 
 from core.errors import InputError
+from gui.file_dialogs import ask_existing_folder, ask_open_file, ask_save_file
 from gui.jobs import JobRunner, user_message
 from gui.view_export import export_view
 from gui.view_state import apply_view, view_state
@@ -118,9 +119,7 @@ class ExportActions(QObject):
         return state
 
     def _ask_save(self, title: str, name: str, pattern: str) -> str:
-        folder = Path(str(self.window.last_folder()))
-        path, _ = QFileDialog.getSaveFileName(self.window, title, str(folder / name), pattern)
-        return path
+        return ask_save_file(self.window, title, name, pattern)
 
     def _start(self, what: str, function, *args) -> None:
         self.open_folder.setVisible(False)
@@ -203,7 +202,7 @@ class ExportActions(QObject):
 
     # ------------------------------------------------------------------ tables and maps
     def _ask_folder(self, title: str) -> str:
-        return QFileDialog.getExistingDirectory(self.window, title, self.window.last_folder())
+        return ask_existing_folder(self.window, title)
 
     def _output_folder(self, folder, names: list[str], overwrite: bool) -> Path | None:
         """Create and check the folder; ask before replacing files (unless ``overwrite``)."""
@@ -316,8 +315,7 @@ class ExportActions(QObject):
 
         w = self.window
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(w, "Open review", w.last_folder(),
-                                                  "Review (*.review.json *.json)")
+            path = ask_open_file(w, "Open review", "Review (*.review.json *.json)")
             if not path:
                 return
         try:  # a small JSON file: read here, so a bad file is reported at once

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import Qt, QThreadPool, pyqtSignal
 from PyQt6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -19,10 +18,18 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import format_number, roi_display_name
 from gui import strings
 from gui.controller import SessionController
 from gui.cursor import CursorModel
 from gui.export_actions import ExportActions
+from gui.file_dialogs import (
+    ask_existing_folder,
+    ask_open_file,
+    ask_open_files,
+    last_folder,
+    remember_folder,
+)
 from gui.key_focus import FocusedWidgetKeys
 from gui.matrix_view import MatrixData, in_reference_sd
 from gui.menus import Actions, about_text, build_menus
@@ -30,6 +37,7 @@ from gui.review_panels import ReviewPanels
 from gui.seed_panel import install_seed_tab
 from gui.settings_banner import StaleSettingsBanner
 from gui.settings_store import add_recent, app_settings, recent_patients
+from gui.slice_tools import install_slice_tools
 from gui.slice_view import OverlayStyle
 from gui.window_pages import EmptyPage, ReviewPage
 
@@ -76,6 +84,7 @@ class MainWindow(QMainWindow):
         self.stale_banner = StaleSettingsBanner(self)  # Analysis menu ≠ what is shown
         self._keys = FocusedWidgetKeys(self)  # plain-key shortcuts yield to a focused slider...
         self.installEventFilter(self._keys)
+        self.slice_tools = install_slice_tools(self, self.page)  # Go to, crosshair, zoom, keys
         self._restore_settings()
         self._on_display_changed(self.controller.display)
         self._on_cursor_moved(self.cursor.position)
@@ -85,7 +94,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.empty_page = EmptyPage(self.actions_)
         self.empty_buttons = self.empty_page.buttons
-        page = ReviewPage(self.cursor)
+        page = self.page = ReviewPage(self.cursor)
         # the review page's parts, by the names views and tests use
         self.header, self.colormap = page.header, page.colormap
         self.threshold, self.opacity = page.threshold, page.opacity
@@ -192,19 +201,18 @@ class MainWindow(QMainWindow):
     def _remember(self, kind: str, paths: list[str]) -> None:
         add_recent(kind, paths)
         if paths:
-            app_settings().setValue("last_folder", str(Path(paths[0]).parent))
+            remember_folder(Path(paths[0]).parent)
 
     def _ask_fmriprep(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, strings.OPEN_FMRIPREP, self.last_folder())
+        folder = ask_existing_folder(self, strings.OPEN_FMRIPREP, remember_parent=True)
         if folder:
             self.open_path(folder)
 
     def _ask_pair(self, kind: str) -> None:
         pattern = ("NIfTI (*.nii *.nii.gz)" if kind == "nifti"
                    else "Time series (*.tsv *.csv *.txt)")
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Choose the PRE file, then the POST file (select both)", self.last_folder(),
-            pattern)
+        files = ask_open_files(self, "Choose the PRE file, then the POST file (select both)",
+                               pattern)
         if len(files) != 2:
             if files:
                 self.show_error(f"expected two files (pre and post), got {len(files)}")
@@ -222,8 +230,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def last_folder(self) -> str:
-        """Return the folder the file dialogs start in (the last one opened)."""
-        return str(app_settings().value("last_folder", str(Path.home())))
+        """Return the folder the file dialogs start in (the last one used)."""
+        return last_folder()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -317,6 +325,7 @@ class MainWindow(QMainWindow):
             if button.isChecked() != on:
                 button.setChecked(on)
         self.slices.apply_style(OverlayStyle(colormap=display.colormap,
+                                             diverging=display.diverging,
                                              threshold=display.threshold,
                                              opacity=display.opacity))
 
@@ -349,8 +358,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ reference
     def _ask_reference(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, strings.REFERENCE_CHOOSE,
-                                              self.last_folder(), strings.REFERENCE_FILTER)
+        path = ask_open_file(self, strings.REFERENCE_CHOOSE, strings.REFERENCE_FILTER)
         if path:
             self.set_reference(path)
 
@@ -389,13 +397,15 @@ class MainWindow(QMainWindow):
 
     def _on_cursor_moved(self, xyz) -> None:
         xyz = np.asarray(xyz, dtype=float)
-        parts = [f"MNI x {xyz[0]:+.0f}  y {xyz[1]:+.0f}  z {xyz[2]:+.0f} mm"]
+        x, y, z = (format_number(v, "+.0f") for v in xyz)
+        parts = [f"MNI x {x}  y {y}  z {z} mm"]
         region = self.controller.region_at(xyz)
-        parts.append(f"{region[0]} ({region[1] or 'no network'})" if region else "outside atlas")
+        parts.append(f"{roi_display_name(region[0])} ({region[1] or 'no network'})" if region
+                     else "outside atlas")
         values = self.slices.data.values_at(xyz) if self.slices.data is not None else None
         if values is not None and np.isfinite(values[0]):
-            parts.append(f"{self.slices.data.label} "
-                         "pre {:+.3f}  post {:+.3f}  Δ {:+.3f}".format(*values))
+            pre, post, delta = (format_number(v, "+.3f") for v in values)
+            parts.append(f"{self.slices.data.label} pre {pre}  post {post}  Δ {delta}")
         self.readout.setText("   ·   ".join(parts))
 
     def _show_about(self) -> None:

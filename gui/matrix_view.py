@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QFont
+from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QGraphicsRectItem,
+    QGraphicsWidget,
     QHBoxLayout,
     QLabel,
     QRadioButton,
@@ -18,11 +20,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.pvalues import format_p
+from core.display_text import format_p, roi_display_name
+from gui.axis_labels import SparseLabelAxis
 
 __all__ = ["MatrixData", "MatrixView", "in_reference_sd", "network_order"]
 
 PRE_POST_LEVELS = (-1.5, 1.5)
+LABEL_WIDTH = 62  # pixels for the network labels left of each matrix
 TITLES = ("Pre", "Post", "Δ post − pre")
 DELTA_SD_TITLE = "Δ in reference SD: (Δz − normal mean) / normal SD"
 HOVER_HINT = "Hover over a cell to read both ROIs, their z values and the test of the change."
@@ -63,7 +67,8 @@ class MatrixData:
     def from_comparison(cls, comparison, blocks: bool = False) -> MatrixData:
         """ROI-level (or network-block) matrices of a Comparison."""
         if not blocks:
-            return cls(list(comparison.rois.names), list(comparison.rois.networks),
+            return cls([roi_display_name(n) for n in comparison.rois.names],
+                       list(comparison.rois.networks),
                        comparison.pre.z, comparison.post.z, comparison.delta_z)
         table = comparison.network_table()
         nets = list(dict.fromkeys(list(table["network_a"]) + list(table["network_b"])))
@@ -152,15 +157,33 @@ class MatrixView(QWidget):
         self.plots: list[pg.PlotItem] = []
         self.images: list[_CellImage] = []
         self._lines: list = []
+        self._frames: list[QGraphicsRectItem] = []
+        self._cells: list[pg.GraphicsLayout] = []
+        self._spacers: list[tuple[QGraphicsWidget, QGraphicsWidget]] = []
+        self._size = 0  # rows (= columns) of the matrices shown
         for col, title in enumerate(TITLES):
             # stacked (the window's tall panel): Pre | Post on the first row and the
             # difference, which matters most, larger below; else one row (wide pages)
             place = ({0: (0, 0, 1), 1: (0, 1, 1), 2: (1, 0, 2)} if stacked else
                      {0: (0, 0, 1), 1: (0, 1, 1), 2: (0, 3, 1)})[col]
-            plot = self.graphics.addPlot(row=place[0], col=place[1], colspan=place[2],
-                                         title=title)
-            plot.setAspectLocked(True)
-            plot.invertY(True)
+            # each plot in its own cell of a layout, which centres it (see _fit_plot); the
+            # spanning Δ gets a layout of its own so its width does not bound the columns
+            cell = self.graphics.addLayout(row=place[0], col=place[1], colspan=place[2])
+            plot = cell.addPlot(row=0, col=1, title=title,
+                                axisItems={"left": SparseLabelAxis("left")})
+            # empty columns either side take what the plot leaves (see _fit_plot): centred
+            spacers = (QGraphicsWidget(), QGraphicsWidget())
+            for side, spacer in zip((0, 2), spacers, strict=True):
+                cell.addItem(spacer, row=0, col=side)
+                cell.layout.setColumnStretchFactor(side, 1)
+                spacer.setMinimumWidth(0)
+                spacer.setMaximumWidth(0)
+            self._spacers.append(spacers)
+            cell.layout.setContentsMargins(0, 0, 0, 0)
+            cell.layout.setHorizontalSpacing(0)
+            cell.setMaximumWidth(1e6)  # the cell may grow past the plot's own maximum
+            self._cells.append(cell)
+            plot.invertY(True)  # square cells, the matrix against its labels: _fit_plot
             plot.setMouseEnabled(False, False)
             plot.hideButtons()
             plot.setMenuEnabled(False)
@@ -173,10 +196,20 @@ class MatrixView(QWidget):
             axis.setStyle(tickFont=QFont("Sans", 7), tickLength=0)
             axis.setPen(pg.mkPen(None))  # no axis line beside the matrix: labels only
             axis.setTextPen(pg.mkPen((70, 70, 70)))
-            axis.setWidth(62)
+            axis.setWidth(LABEL_WIDTH)
             lines = pg.PlotCurveItem(pen=pg.mkPen((30, 30, 30), width=1), connect="pairs")
             plot.addItem(lines)
             self._lines.append(lines)
+            # a frame, and hatching behind blanked cells (grey would read as Δ ≈ 0), so a
+            # filtered Δ keeps its outline and shows which cells are hidden
+            backdrop = QGraphicsRectItem(0, 0, 1, 1)
+            backdrop.setPen(pg.mkPen((90, 90, 90), width=1, cosmetic=True))
+            backdrop.setBrush(QBrush(QColor(190, 190, 190), Qt.BrushStyle.BDiagPattern))
+            backdrop.setZValue(-1)  # behind the image: shows only where a cell is blank
+            plot.addItem(backdrop)
+            self._frames.append(backdrop)
+            plot.getViewBox().sigResized.connect(lambda _vb, p=plot: self._fit_plot(p))
+            cell.geometryChanged.connect(lambda p=plot: self._fit_plot(p))
             self.plots.append(plot)
             self.images.append(image)
         self.bar = pg.ColorBarItem(values=PRE_POST_LEVELS, colorMap="CET-D1", interactive=False,
@@ -257,10 +290,36 @@ class MatrixView(QWidget):
         edges = [] if blocks else bounds
         xs = np.array([[b, b, 0, n] for b in edges], dtype=float).ravel()
         ys = np.array([[0, n, b, b] for b in edges], dtype=float).ravel()
-        for plot, lines in zip(self.plots, self._lines, strict=True):
-            plot.getAxis("left").setTicks(ticks)
-            plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
+        sizes = [b - a for a, b in zip(starts, ends, strict=True)]
+        self._size = n
+        for plot, lines, frame in zip(self.plots, self._lines, self._frames, strict=True):
+            plot.getAxis("left").set_labels(ticks[0], sizes)
+            frame.setRect(QRectF(0, 0, n, n))
+            self._fit_plot(plot)
             lines.setData(xs, ys, connect="pairs")
+
+    def _fit_plot(self, plot: pg.PlotItem) -> None:
+        """Square cells, the matrix right beside its labels, both centred in the column.
+
+        The plot is never wider than its labels and a square matrix of its
+        height, so the layout centres it in its column: the labels stay with
+        the matrix and the title above it.  (An aspect-locked view instead
+        centred the matrix alone, up to ~200 px away from its labels.)
+        """
+        n, vb = self._size, plot.getViewBox()
+        if not n or vb.width() < 2 or vb.height() < 2:
+            return
+        side = min(vb.width(), vb.height())
+        vb.setRange(xRange=(0, n * vb.width() / side), yRange=(0, n * vb.height() / side),
+                    padding=0)
+        widest = plot.getAxis("left").width() + vb.height() + 2
+        k = self.plots.index(plot)
+        spare = max(self._cells[k].width() - widest, 0.0) / 2
+        if abs(plot.maximumWidth() - widest) > 1 or abs(
+                self._spacers[k][0].maximumWidth() - spare) > 1:
+            plot.setMaximumWidth(widest)
+            for spacer in self._spacers[k]:
+                spacer.setMaximumWidth(spare)
 
     def describe(self, row: int, col: int) -> str:
         """Readout for a displayed cell (row, column in network order)."""

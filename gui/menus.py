@@ -130,7 +130,7 @@ def build_menus(window, actions: Actions):
 
 
 def about_text() -> str:
-    """HTML for the About box: versions, atlas licences, disclaimer."""
+    """HTML for the About box: the app's version, libraries, atlas licences, disclaimer."""
     import platform
 
     import nibabel
@@ -138,6 +138,8 @@ def about_text() -> str:
     import numpy
     import pyqtgraph
     from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
+
+    from core import __version__
 
     versions = (f"Python {platform.python_version()} · PyQt {PYQT_VERSION_STR} (Qt "
                 f"{QT_VERSION_STR}) · pyqtgraph {pyqtgraph.__version__} · numpy "
@@ -147,7 +149,8 @@ def about_text() -> str:
                       for a in list_atlases())
     from core.logs import log_file_path
 
-    return (f"<h3>{strings.APP_NAME}</h3><p><b>{strings.DISCLAIMER}</b></p><p>{versions}</p>"
+    return (f"<h3>{strings.APP_NAME}</h3><p>Version {__version__} (prepost-review)</p>"
+            f"<p><b>{strings.DISCLAIMER}</b></p><p>{versions}</p>"
             f"<p>Underlay: MNI152 2009 template from nilearn (offline package data).</p>"
             f"<p>Atlases and licences:</p><ul>{atlases}</ul>"
             f"<p>Log file: <code>{log_file_path()}</code> (file paths, subject and session "

@@ -17,8 +17,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import format_number
 from core.measure_names import QC_MEASURE_NAMES
 from gui import strings
+from gui.axis_labels import SparseLabelAxis
 
 __all__ = ["QcPanel"]
 
@@ -36,7 +38,27 @@ MEASURES = QC_MEASURE_NAMES
 def _fmt(measure: str, value: float) -> str:
     if value is None or not np.isfinite(value):
         return "—"
-    return MEASURES.get(measure, (measure, "{:.3g}"))[1].format(value)
+    pattern = MEASURES.get(measure, (measure, "{:.3g}"))[1]
+    return format_number(value, pattern[2:-1])  # "{:.2f}" -> ".2f"; never "-0.00"
+
+
+def _label_threshold(plot: pg.PlotItem, threshold: float) -> None:
+    """Write the dashed line's threshold in the right margin, level with it, off the trace."""
+    axis = plot.getAxis("right")
+    plot.showAxis("right")
+    axis.setTicks([[(threshold, f"{threshold:g}")]])
+    axis.setGrid(False)  # showGrid gave it full-width ticks, which leave no room for text
+    axis.setStyle(tickLength=3, showValues=True, tickFont=QFont("Sans", 8))
+    axis.setPen(pg.mkPen(None))
+    axis.setTextPen(pg.mkPen((200, 30, 30)))
+    axis.setWidth(30)
+    axis.setToolTip(f"dashed line: threshold {threshold:g} (nilearn's scrubbing preset)")
+    # the view reaches a little above the line, so its number is never cut off (an
+    # invisible point, in the view box only: not one of the plot's data items)
+    headroom = pg.ScatterPlotItem([0.0], [threshold * 1.15], size=1, pen=None,
+                                  brush=(0, 0, 0, 0))
+    plot.getViewBox().addItem(headroom)
+    plot.headroom = headroom  # removed by QcPanel.clear
 
 
 class QcPanel(QWidget):
@@ -124,7 +146,8 @@ class QcPanel(QWidget):
     def _carpet_row(self, row: int):
         plots, images, lines = [], [], []
         for col, session in enumerate(("Pre", "Post")):
-            plot = self.graphics.addPlot(row=row, col=col)
+            plot = self.graphics.addPlot(row=row, col=col,
+                                         axisItems={"left": SparseLabelAxis("left")})
             plot.setTitle(f"Carpet — {session} (voxels, z-scored)", size="9pt")
             plot.invertY(True)
             plot.setMouseEnabled(False, False)
@@ -148,6 +171,10 @@ class QcPanel(QWidget):
         """Empty every plot and the table; ``computing``: say the new patient's QC is coming."""
         for plot in (*self.fd_plots, *self.dvars_plots):
             plot.clear()
+            plot.hideAxis("right")
+            if getattr(plot, "headroom", None) is not None:
+                plot.getViewBox().removeItem(plot.headroom)
+                plot.headroom = None
         for image, line in zip(self.carpets, self._carpet_lines, strict=True):
             image.clear()
             line.setData([], [])
@@ -186,6 +213,11 @@ class QcPanel(QWidget):
         for k, qc in enumerate(sessions):
             self._carpet(k, qc.carpet)
         self._fill_qcfc(stats)
+        # the plots' titles and axes need this width: ask the window for it rather than
+        # be cut off at the right (at 1366 × 768 the slices give way)
+        self.graphics.ci.layout.invalidate()  # the new titles change what the plots need
+        self.graphics.ci.layout.activate()
+        self.graphics.setMinimumWidth(int(self.graphics.ci.minimumWidth()) + 4)
 
     def _fill_table(self, table: pd.DataFrame | None) -> None:
         if table is None:
@@ -221,9 +253,8 @@ class QcPanel(QWidget):
                                          brush=SCRUB_BRUSH))
         plot.plot(x, np.nan_to_num(values, nan=0.0), pen=LINE_PEN, connect="finite")
         if threshold is not None:
-            plot.addItem(pg.InfiniteLine(pos=threshold, angle=0, pen=THRESHOLD_PEN,
-                                         label=f"threshold {threshold:g}",
-                                         labelOpts={"position": 0.8, "color": (200, 30, 30)}))
+            plot.addItem(pg.InfiniteLine(pos=threshold, angle=0, pen=THRESHOLD_PEN))
+            _label_threshold(plot, threshold)
         plot.setXRange(0, values.size, padding=0.01)
         over = "" if threshold is None else (
             f"{int(np.count_nonzero(np.nan_to_num(values, nan=-np.inf) > threshold))} over "
@@ -233,7 +264,7 @@ class QcPanel(QWidget):
     def _carpet(self, k: int, carpet) -> None:
         plot, image, line = self.carpet_plots[k], self.carpets[k], self._carpet_lines[k]
         if carpet is None or carpet.data.size == 0:
-            plot.getAxis("left").setTicks([[]])
+            plot.getAxis("left").set_labels([], [])
             return
         n_rows, n_vols = carpet.data.shape
         image.setImage(carpet.data, levels=(-2.0, 2.0), autoLevels=False)
@@ -243,9 +274,11 @@ class QcPanel(QWidget):
         xs = np.array([[0, n_vols] for _ in bounds], dtype=float).ravel()
         ys = np.repeat(bounds.astype(float), 2)
         line.setData(xs, ys, connect="pairs")
-        ticks = [((a + b) / 2, name) for a, b, name in
-                 zip(starts[:-1], starts[1:], carpet.groups, strict=True) if b - a > 0]
-        plot.getAxis("left").setTicks([ticks])
+        groups = [(a, b, name) for a, b, name in
+                  zip(starts[:-1], starts[1:], carpet.groups, strict=True) if b - a > 0]
+        # small networks lie close together: their labels give way rather than overlap
+        plot.getAxis("left").set_labels([((a + b) / 2, name) for a, b, name in groups],
+                                        [b - a for a, b, _name in groups])
         plot.setRange(xRange=(0, n_vols), yRange=(0, n_rows), padding=0)
 
     def _fill_qcfc(self, stats) -> None:
@@ -258,6 +291,7 @@ class QcPanel(QWidget):
             self.qcfc_fit.setData(xs, slope * xs + intercept)
         if qcfc is not None:
             self.qcfc_label.setText(
-                f"r(Δz, distance) = {qcfc.distance_r:+.2f} · r(|Δz|, distance) = "
-                f"{qcfc.abs_distance_r:+.2f} · mean FD post − pre = {qcfc.fd_difference:+.2f} mm"
+                f"r(Δz, distance) = {format_number(qcfc.distance_r, '+.2f')} · r(|Δz|, "
+                f"distance) = {format_number(qcfc.abs_distance_r, '+.2f')} · mean FD post − pre"
+                f" = {format_number(qcfc.fd_difference, '+.3f')} mm"
                 f"<br><small>{strings.QCFC_HINT}</small>")

@@ -26,6 +26,7 @@ from PyQt6.QtGui import (
     QTextDocument,
 )
 
+from core.display_text import format_number
 from core.io.files import atomic_path
 from core.report.content import REPORT_MAP_DISPLAY, ReportContent
 from core.report.html import report_html
@@ -166,8 +167,8 @@ def render_slices_png(slice_data, cursor_mm, style=None, width_px: int = 2400,
     unit = getattr(slice_data, "unit", "z") or "z"
     _label_bars(((grid.bar, f"{unit} (pre and post)"), (grid.delta_bar, f"Δ{unit} (post − pre)")),
                 "#eeeeee")
-    x, y, z = np.asarray(cursor_mm, dtype=float)
-    grid.title.setText(f"cursor MNI x {x:+.0f}, y {y:+.0f}, z {z:+.0f} mm  ·  neurological "
+    x, y, z = (format_number(v, "+.0f") for v in np.asarray(cursor_mm, dtype=float))
+    grid.title.setText(f"cursor MNI x {x}, y {y}, z {z} mm  ·  neurological "
                        "view (left on left)", size="12pt", color="#eeeeee")
     for pane in grid.panes.values():
         pane.setTitle(pane.titleLabel.text, size="11pt", color="#eeeeee")

@@ -13,7 +13,6 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -27,11 +26,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import format_p
 from core.errors import InputError
 from core.settings import SEED_RADIUS_RANGE_MM
 from gui import strings
 from gui.cursor import CursorModel
-from gui.pvalues import format_p
+from gui.file_dialogs import ask_existing_folder
 from gui.seed_controller import SeedController
 from gui.slice_view import SliceGrid
 
@@ -284,7 +284,7 @@ class SeedPanel(QWidget):
                                    full_resolution=self.full_gbc.isChecked())
 
     def _ask_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, strings.EXPORT_MAP)
+        folder = ask_existing_folder(self, strings.EXPORT_MAP)
         if folder:
             self.export_to(folder)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.display_text import format_number
 from gui import strings
 from gui.display_data import SliceData
 
@@ -132,7 +133,8 @@ def prepare_work(inputs, settings, template, affine, progress):
 def seed_title(xyz_mm, radius_mm: float) -> str:
     """Title of a seed map (also the NIfTI description)."""
     x, y, z = xyz_mm
-    return f"Seed map: Fisher z with a {radius_mm:g} mm sphere at ({x:.0f}, {y:.0f}, {z:.0f})"
+    where = ", ".join(format_number(v, ".0f") for v in (x, y, z))
+    return f"Seed map: Fisher z with a {radius_mm:g} mm sphere at ({where})"
 
 
 def seed_work(prepared, display: DisplayGrid, xyz, radius_mm: float):

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6 import sip
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QFont
+from PyQt6.QtGui import QFont, QFontMetrics
 
+from core.display_text import format_number
 from gui.cursor import CursorModel
 from gui.display_data import SliceData
+from gui.slice_navigation import MIN_RANGE_MM, SLICE_KEYS, ZOOM_STEP, SliceViewBox, link_panes
 
 __all__ = ["PLANES", "OverlayStyle", "SliceGrid", "SlicePane"]
 
@@ -78,47 +81,16 @@ def overlay_rgba(values: np.ndarray, levels: tuple[float, float], cmap: pg.Color
     return rgba
 
 
-class _CursorViewBox(pg.ViewBox):
-    """ViewBox whose left click and drag move the cursor instead of panning.
-
-    With Ctrl held, ``seed_clicked`` follows ``clicked`` (seed maps, issue 4).
-    """
-
-    clicked = pyqtSignal(float, float)
-    seed_clicked = pyqtSignal(float, float)
-
-    def _emit(self, ev) -> None:
-        p = self.mapSceneToView(ev.scenePos())
-        self.clicked.emit(p.x(), p.y())
-        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.seed_clicked.emit(p.x(), p.y())
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self._emit(ev)
-            ev.accept()
-        else:
-            super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev, axis=None) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self._emit(ev)
-            ev.accept()
-        else:
-            ev.ignore()
-
-
 class SlicePane(pg.PlotItem):
     """One orthogonal slice (underlay, overlay, crosshair) of one column."""
 
     def __init__(self, column: str, plane: str, cursor: CursorModel) -> None:
-        self.view_box = _CursorViewBox(lockAspect=True, enableMenu=False)
+        self.view_box = SliceViewBox(lockAspect=True, enableMenu=False)
         super().__init__(viewBox=self.view_box)
         self.column, self.plane, self.cursor = column, plane, cursor
         self.h_axis, self.v_axis, self.fixed_axis, edges = PLANES[plane]
         for name in ("left", "bottom"):
             self.hideAxis(name)
-        self.setMouseEnabled(False, False)
         self.hideButtons()
         self.underlay = pg.ImageItem(axisOrder="col-major")
         self.overlay = pg.ImageItem(axisOrder="col-major")
@@ -139,7 +111,9 @@ class SlicePane(pg.PlotItem):
 
     def _set_title(self) -> None:
         value = self.cursor.position[self.fixed_axis]
-        self.setTitle(f"{self.column} — {self.plane} {_AXIS[self.fixed_axis]}={value:+.0f} mm",
+        # the column (Pre, Post, Δ) heads the grid: short titles let narrow panes fit
+        where = f"{_AXIS[self.fixed_axis]}={format_number(value, '+.0f')} mm"
+        self.setTitle(f"{self.plane} {where}",
                       size="8pt")
 
     def _on_clicked(self, h: float, v: float) -> None:
@@ -156,13 +130,44 @@ class SlicePane(pg.PlotItem):
         rect = QRectF(origin[h] - step[h] / 2, origin[v] - step[v] / 2,
                       shape[h] * step[h], shape[v] * step[v])
         self._rect = rect
-        self.view_box.setRange(rect, padding=0.02)
+        span = 4.0 * max(rect.width(), rect.height())
+        self.view_box.setLimits(minXRange=MIN_RANGE_MM, minYRange=MIN_RANGE_MM,
+                                maxXRange=span, maxYRange=span)
         mid = rect.center().y()
         self._edges[0].setPos(rect.left(), mid)
         self._edges[1].setPos(rect.right(), mid)
         nonzero = data.template[data.template > 0]
         top = float(np.percentile(nonzero, 99.5)) if nonzero.size else 1.0
         self._underlay_levels = (0.0, top)
+
+    def fit_scale(self) -> float:
+        """Return the mm per pixel at which the whole slice fits this pane (2 % margins)."""
+        rect, vb = getattr(self, "_rect", None), self.view_box
+        if rect is None or vb.width() < 2 or vb.height() < 2:
+            return float("nan")
+        return 1.04 * max(rect.width() / vb.width(), rect.height() / vb.height())
+
+    def fit(self, scale: float | None = None) -> None:
+        """Show the whole slice, centred, at ``scale`` mm per pixel (default: its own fit)."""
+        rect, vb = getattr(self, "_rect", None), self.view_box
+        if rect is None:
+            return
+        scale = self.fit_scale() if scale is None else scale
+        if not np.isfinite(scale):  # not laid out yet
+            vb.setRange(rect, padding=0.02)
+            return
+        centre, w, h = rect.center(), scale * vb.width(), scale * vb.height()
+        vb.setRange(QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h), padding=0)
+
+    def keep_in_view(self, h: float, v: float) -> None:
+        """Pan (keeping the zoom) so that the point (h, v) mm is in view, centred if it was not."""
+        rect = self.view_box.viewRect()
+        if not rect.contains(h, v):
+            self.view_box.translateBy(x=h - rect.center().x(), y=v - rect.center().y())
+
+    def zoom(self, factor: float) -> None:
+        """Zoom in (``factor`` > 1) or out about the crosshair."""
+        self.view_box.scaleBy((1 / factor, 1 / factor), center=self.crosshair())
 
     def slice_index(self) -> int:
         """Index of the shown slice along the fixed axis (clipped to the grid)."""
@@ -220,16 +225,22 @@ class SlicePane(pg.PlotItem):
 class SliceGrid(pg.GraphicsLayoutWidget):
     """Three columns (Pre, Post, Δ) of axial, coronal and sagittal panes, with colour bars.
 
-    Arrow keys move the cursor in the plane of the last clicked pane;
-    Page Up / Page Down move through its slices.
+    Panes of one orientation share zoom and pan.  The mouse and keys are
+    :mod:`gui.slice_navigation`'s (keys only while the grid has the focus).
 
     Signals
     -------
     seed_requested(object)
         Ctrl+click or Ctrl+drag in a pane: the MNI point (after the cursor moved there).
+    crosshair_toggled(bool)
+        The crosshair was shown or hidden.
+    style_applied()
+        Colour scales, threshold or opacity changed (:meth:`threshold_cuts` may differ).
     """
 
     seed_requested = pyqtSignal(object)
+    crosshair_toggled = pyqtSignal(bool)
+    style_applied = pyqtSignal()
 
     def __init__(self, cursor: CursorModel, parent=None) -> None:
         super().__init__(parent)
@@ -241,6 +252,7 @@ class SliceGrid(pg.GraphicsLayoutWidget):
         self.delta_max = 1.0
         self.panes: dict[tuple[str, str], SlicePane] = {}
         self.active_plane = "axial"
+        self.zoomed: set[str] = set()  # planes the user zoomed or panned
         self.title = self.addLabel("", row=0, col=0, colspan=5, size="10pt")
         layout_cols = {"Pre": 0, "Post": 1, COLUMNS[2]: 3}
         for column, col in layout_cols.items():
@@ -250,8 +262,17 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                 pane.view_box.clicked.connect(lambda *_, p=plane: self._set_active(p))
                 pane.view_box.seed_clicked.connect(
                     lambda *_: self.seed_requested.emit(self.cursor.position))
+                pane.view_box.reset_requested.connect(lambda p=plane: self.reset_zoom(p))
+                pane.view_box.sigRangeChangedManually.connect(
+                    lambda *_, p=plane: self.zoomed.add(p))
+                # until the user zooms, a resized pane shows its whole slice again
+                pane.view_box.sigResized.connect(
+                    lambda *_, p=plane: None if p in self.zoomed else self.reset_zoom(p))
                 self.addItem(pane, row=row, col=col)
                 self.panes[(column.split(" ")[0], plane)] = pane
+        for plane in PLANES:
+            link_panes(self.panes[(column, plane)] for column in ("Pre", "Post", "Δ"))
+        self.crosshair_visible = True
         self.bar = pg.ColorBarItem(values=self.levels, colorMap=self.style_.colormap,
                                    interactive=False, label="z", width=10)
         self.delta_bar = pg.ColorBarItem(values=(-1, 1), colorMap=self.style_.diverging,
@@ -262,7 +283,7 @@ class SliceGrid(pg.GraphicsLayoutWidget):
             bar.getAxis("right").setStyle(tickFont=QFont("Sans", 8))
         self.cursor.moved.connect(self._on_cursor_moved)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumSize(420, 360)
+        self.setMinimumSize(530, 360)  # the panes' titles and both colour bars fit
 
     # ------------------------------------------------------------------ data
     def set_data(self, data: SliceData | None) -> None:
@@ -273,7 +294,7 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                 pane.data = None
                 pane.underlay.clear()
                 pane.overlay.clear()
-            self.title.setText("")
+            self._fit_title()
             return
         if data.levels is not None:
             self.levels = data.levels
@@ -289,14 +310,18 @@ class SliceGrid(pg.GraphicsLayoutWidget):
             finite = data.delta[np.isfinite(data.delta)]
             self.delta_max = float(np.percentile(np.abs(finite), 99)) if finite.size else 1.0
         self.delta_max = max(self.delta_max, 1e-6)
-        self.title.setText(f"{data.title}  ·  neurological view (left on left)")
+        self._fit_title()
         same_grid = (previous is not None and previous.template is data.template
                      and np.array_equal(previous.affine, data.affine))
+        if not same_grid:
+            self.zoomed.clear()
         for pane in self.panes.values():
             if same_grid:
                 pane.data = data  # live updates: the underlay and its levels are unchanged
             else:
                 pane.set_underlay(data)
+        if not same_grid:
+            self.reset_zoom()  # another grid: every slice fits again
         self.apply_style(self.style_)
 
     def apply_style(self, style: OverlayStyle) -> None:
@@ -310,6 +335,39 @@ class SliceGrid(pg.GraphicsLayoutWidget):
         self.delta_bar.setColorMap(self.delta_cmap)
         self.delta_bar.setLevels((-self.delta_max, self.delta_max))
         self.redraw()
+        self.style_applied.emit()
+
+    def threshold_cuts(self) -> tuple[float, float]:
+        """Return the smallest values shown: Pre and Post (their magnitude if signed), |Δ|.
+
+        In the map's unit (``data.unit``): the threshold is a fraction of each scale.
+        """
+        t = self.style_.threshold
+        lo, hi = self.levels
+        signed = self.data is not None and self.data.signed
+        cut = t * max(abs(lo), abs(hi)) if signed else max(lo, 0.0) + t * (hi - lo)
+        return float(cut), float(t * self.delta_max)
+
+    def _fit_title(self) -> None:
+        """Name the map above the panes, shortened to the width the grid has."""
+        text = "" if self.data is None else self.data.title
+        metrics = QFontMetrics(QFont("Sans", 10))
+        room = max(self.width() - 24, 100)
+        fitted = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        for suffix in ("  ·  neurological view (left on left)", "  ·  left on left", ""):
+            if text and metrics.horizontalAdvance(text + suffix) <= room:
+                fitted = text + suffix
+                break
+        self.title.setText(fitted)
+        self._auto_title = fitted
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        title = getattr(self, "title", None)  # resized once before __init__ made it
+        if title is None or sip.isdeleted(title.item):  # or while the scene is torn down
+            return
+        if title.text == getattr(self, "_auto_title", ""):
+            self._fit_title()  # never over a caller's own title (the report's)
 
     def redraw(self) -> None:
         d = self.data
@@ -324,7 +382,10 @@ class SliceGrid(pg.GraphicsLayoutWidget):
                             if d else None, self.style_, symmetric=signed)
 
     # ------------------------------------------------------------------ cursor
-    def _on_cursor_moved(self, _xyz) -> None:
+    def _on_cursor_moved(self, xyz) -> None:
+        for plane in self.zoomed:  # a zoomed view follows a cursor that leaves it
+            h, v, _fixed, _ = PLANES[plane]
+            self.pane("Pre", plane).keep_in_view(float(xyz[h]), float(xyz[v]))
         self.redraw()
 
     def _set_active(self, plane: str) -> None:
@@ -332,19 +393,57 @@ class SliceGrid(pg.GraphicsLayoutWidget):
         self.setFocus()
 
     def keyPressEvent(self, ev) -> None:
-        h, v, fixed, _ = PLANES[self.active_plane]
-        step = 2.0 if self.data is None else float(abs(self.data.affine[0, 0]))
-        moves = {
-            Qt.Key.Key_Left: (h, -step), Qt.Key.Key_Right: (h, step),
-            Qt.Key.Key_Up: (v, step), Qt.Key.Key_Down: (v, -step),
-            Qt.Key.Key_PageUp: (fixed, step), Qt.Key.Key_PageDown: (fixed, -step),
-        }
-        move = moves.get(Qt.Key(ev.key()))
-        if move is None:
+        key = Qt.Key(ev.key())
+        binding = next((b for b in SLICE_KEYS if key in b.keys), None)
+        if binding is None or ev.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                                | Qt.KeyboardModifier.AltModifier):
             super().keyPressEvent(ev)
             return
-        self.cursor.step(*move)
+        getattr(self, binding.action)(key)
         ev.accept()
+
+    def key_move(self, key: Qt.Key) -> None:
+        """Arrow keys and Page Up/Down: one voxel in the last clicked pane's plane."""
+        h, v, fixed, _ = PLANES[self.active_plane]
+        step = 2.0 if self.data is None else float(abs(self.data.affine[0, 0]))
+        k = Qt.Key
+        axis, mm = {k.Key_Left: (h, -step), k.Key_Right: (h, step), k.Key_Up: (v, step),
+                    k.Key_Down: (v, -step), k.Key_PageUp: (fixed, step),
+                    k.Key_PageDown: (fixed, -step)}[key]
+        self.cursor.step(axis, mm)
+
+    def key_zoom(self, key: Qt.Key) -> None:
+        """+ and − zoom the last clicked pane's orientation about the cursor."""
+        factor = 1 / ZOOM_STEP if key == Qt.Key.Key_Minus else ZOOM_STEP
+        self.pane("Pre", self.active_plane).zoom(factor)
+        self.zoomed.add(self.active_plane)
+
+    def key_reset(self, _key: Qt.Key) -> None:
+        self.reset_zoom()
+
+    def key_crosshair(self, _key: Qt.Key) -> None:
+        self.set_crosshair_visible(not self.crosshair_visible)
+
+    # ------------------------------------------------------------------ zoom, crosshair
+    def reset_zoom(self, plane: str | None = None) -> None:
+        """Fit the slices again: of one orientation, or all (None)."""
+        for each in PLANES if plane is None else (plane,):
+            self.zoomed.discard(each)
+            panes = [p for c in ("Pre", "Post", "Δ") if (p := self.panes.get((c, each)))]
+            scales = [s for s in (p.fit_scale() for p in panes) if np.isfinite(s)]
+            # one scale for the three (linked) panes: the one at which all of them fit
+            for pane in panes:
+                pane.fit(max(scales) if scales else None)
+
+    def set_crosshair_visible(self, on: bool) -> None:
+        """Show or hide the crosshair in every pane."""
+        on = bool(on)
+        for pane in self.panes.values():
+            pane.v_line.setVisible(on)
+            pane.h_line.setVisible(on)
+        if on != self.crosshair_visible:
+            self.crosshair_visible = on
+            self.crosshair_toggled.emit(on)
 
     def pane(self, column: str, plane: str) -> SlicePane:
         """Return the pane of a column (``"Pre"``, ``"Post"``, ``"Δ"``) and plane."""

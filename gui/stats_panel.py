@@ -28,9 +28,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.display_text import format_number, format_p, roi_display_name
 from gui import strings
+from gui.table_widths import fit_columns
 
-__all__ = ["DataFrameModel", "EdgeFilterModel", "StatsPanel"]
+__all__ = ["DataFrameModel", "EdgeFilterModel", "StatsPanel", "cell_text"]
 
 ALPHA = 0.05
 #: The change, its test and q come right after the edge's name, visible without scrolling.
@@ -58,9 +60,17 @@ def with_reference(columns: list[tuple[str, str]], frame: pd.DataFrame
     return columns[:at] + REFERENCE_COLUMNS + columns[at:]
 
 
-def _short(name: str) -> str:
-    head, _, rest = str(name).partition("Networks_")
-    return rest if rest and head.isdigit() else str(name)
+def cell_text(key: str, value) -> str:
+    """How a table cell shows a value of column ``key`` (one format per kind, no "-0.000")."""
+    if not isinstance(value, (float, int, np.floating, np.integer)):
+        return roi_display_name(value)
+    if not np.isfinite(value):
+        return ""
+    if key in ("p", "q", "p_ref", "q_ref"):
+        return format_p(value)
+    if key in ("n_edges", "ref_n"):
+        return f"{value:.0f}"
+    return format_number(value, "+.3f")
 
 
 class DataFrameModel(QAbstractTableModel):
@@ -142,15 +152,7 @@ class DataFrameModel(QAbstractTableModel):
         value = self.value(index.row(), key)
         numeric = isinstance(value, (float, int, np.floating, np.integer))
         if role == Qt.ItemDataRole.DisplayRole:
-            if not numeric:
-                return _short(value)
-            if not np.isfinite(value):
-                return ""
-            if key in ("p", "q", "p_ref", "q_ref"):
-                return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
-            if key in ("n_edges", "ref_n"):
-                return f"{value:.0f}"
-            return f"{value:+.3f}"
+            return cell_text(key, value)
         if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -302,10 +304,9 @@ class StatsPanel(QWidget):
             self.verdict_note.setText(strings.VERDICT_WITH_REFERENCE.format(
                 n=reference.get("n_pairs", "?"),
                 name=Path(str(reference.get("file", "reference"))).name))
-        for view in (self.edge_view, self.network_view):
-            view.resizeColumnsToContents()
-            for col in range(2):
-                view.setColumnWidth(col, min(view.columnWidth(col), 165))
+        for view, model in ((self.edge_view, self.edge_model),
+                            (self.network_view, self.network_model)):
+            fit_columns(view, model.frame, model.columns, cell_text)
         self.bootstrap_button.setEnabled(True)
         self.boot_status.setText("")
         self._update_count()
@@ -330,7 +331,8 @@ class StatsPanel(QWidget):
         lengths = table[["block_length_pre", "block_length_post"]].iloc[0]
         self.boot_status.setText(
             f"95% CI, block length {lengths.iloc[0]:.0f}/{lengths.iloc[1]:.0f} volumes")
-        self.network_view.resizeColumnsToContents()
+        fit_columns(self.network_view, self.network_model.frame, self.network_model.columns,
+                    cell_text)
 
     def set_bootstrap_busy(self, busy: bool) -> None:
         self.boot_progress.setVisible(busy)

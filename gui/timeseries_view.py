@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from core.display_text import format_number, roi_display_name
+
 __all__ = ["TimeSeriesView"]
 
 COLOURS = ((31, 119, 180), (214, 39, 40))
@@ -58,12 +60,7 @@ class TimeSeriesView(pg.GraphicsLayoutWidget):
                 plot.plot(t, signal, pen=pg.mkPen(colour, width=1.3), name=name)
             r = float(np.corrcoef(signals[0], signals[1])[0, 1])
             coloured = " and ".join(
-                f"<span style='color:rgb{colour}'>{_short(name)}</span>"
+                f"<span style='color:rgb{colour}'>{roi_display_name(name)}</span>"
                 for name, colour in zip(names, COLOURS, strict=True))
-            plot.setTitle(f"{label}: {coloured}   r = {r:+.2f}", size="9pt")
+            plot.setTitle(f"{label}: {coloured}   r = {format_number(r, '+.2f')}", size="9pt")
 
-
-def _short(name: str) -> str:
-    """Drop the Schaefer prefix ("7Networks_") that repeats in every name."""
-    head, _, rest = name.partition("Networks_")
-    return rest if rest and head.isdigit() else name

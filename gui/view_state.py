@@ -21,7 +21,8 @@ def view_state(window, patient_label: str | None = None) -> dict:
         "seed": _seed_state(window),
         "map_title": w.slices.data.title if w.slices.data is not None else None,
         # display options as percent, as format version 1 stores them
-        "colormap": display.colormap, "threshold": round(display.threshold * 100),
+        "colormap": display.colormap, "diverging": display.diverging,
+        "threshold": round(display.threshold * 100),
         "opacity": round(display.opacity * 100), "network_blocks": display.network_blocks,
         "significant_only": display.significant_only, "verdict": display.verdict,
         "delta_units": display.delta_units,
@@ -34,8 +35,11 @@ def apply_view(window, view: dict) -> None:
     w = window
     changes: dict = {"network_blocks": bool(view.get("network_blocks", False)),
                      "significant_only": bool(view.get("significant_only", False))}
-    if view.get("colormap"):
-        changes["colormap"] = str(view["colormap"])
+    from gui.window_pages import COLORMAPS, DIVERGING_MAPS
+
+    for key, known in (("colormap", COLORMAPS), ("diverging", [n for _, n in DIVERGING_MAPS])):
+        if view.get(key) in known:  # a colour map this version does not have is ignored
+            changes[key] = str(view[key])
     for key in ("threshold", "opacity"):
         if view.get(key) is not None:
             changes[key] = min(max(float(view[key]) / 100, 0.0), 1.0)

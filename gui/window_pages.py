@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -22,9 +25,12 @@ from gui.matrix_view import MatrixView
 from gui.slice_view import SliceGrid
 from gui.timeseries_view import TimeSeriesView
 
-__all__ = ["COLORMAPS", "EmptyPage", "ReviewPage"]
+__all__ = ["COLORMAPS", "DIVERGING_MAPS", "EmptyPage", "ReviewPage"]
 
 COLORMAPS = ("inferno", "viridis", "plasma", "CET-L3")
+#: Colour maps of signed maps and Δ: (name shown, pyqtgraph colour map)
+DIVERGING_MAPS = (("blue–white–red", "CET-D1"), ("blue–black–red", "CET-D4"),
+                  ("green–white–red", "CET-D3"), ("blue–grey–yellow", "CET-D7"))
 _OPENERS = ("open_demo", "open_fmriprep", "open_nifti", "open_timeseries", "import_dicom")
 
 
@@ -93,9 +99,10 @@ class EmptyPage(QWidget):
 
 
 class ReviewPage(QWidget):
-    """Header and display controls above linked slices (left) and the tabs (right).
+    """Header and slice tools above linked slices (left) and the tabs (right).
 
-    Later panels (QC, statistics, network change, seeds) are added to ``tabs``.
+    Later panels (QC, statistics, network change, seeds) are added to ``tabs``;
+    :func:`gui.slice_tools.install_slice_tools` wires the slice tools.
     """
 
     def __init__(self, cursor: CursorModel, parent: QWidget | None = None) -> None:
@@ -104,22 +111,51 @@ class ReviewPage(QWidget):
         layout.setContentsMargins(4, 4, 4, 0)
         self.header = QLabel()
         self.header.setWordWrap(True)
-        controls = QHBoxLayout()
-        controls.addWidget(self.header, 1)
+        layout.addWidget(self.header)
+        self.go_to = QLineEdit()
+        self.go_to.setPlaceholderText("Go to x, y, z or ROI name")
+        self.go_to.setClearButtonEnabled(True)
+        self.go_to.setMinimumWidth(190)
+        self.go_to.setMaximumWidth(230)
+        self.go_to.setToolTip("Type MNI coordinates in mm (0, -52, 26) or part of an ROI name "
+                              "(pcc, default pfc), then Enter (Ctrl+G comes here)")
+        self.crosshair = QCheckBox("Crosshair")
+        self.crosshair.setChecked(True)
+        self.fit_button = QPushButton("Fit slices")
+        self.fit_button.setToolTip("Undo zoom and pan. In the slices: wheel zooms, middle drag "
+                                   "or Shift+drag pans, double click fits")
         self.colormap = QComboBox()
         self.colormap.addItems(COLORMAPS)
+        self.diverging = QComboBox()
+        for label, name in DIVERGING_MAPS:
+            self.diverging.addItem(label, name)
+        self.diverging.setToolTip("Colour map of signed maps (seed maps, GBC) and of every Δ")
         self.threshold = QSlider(Qt.Orientation.Horizontal)
         self.threshold.setRange(0, 90)
         self.threshold.setValue(10)
+        self.threshold.setToolTip("Hide overlay values below this % of each colour scale")
+        self.threshold_value = QLabel()
+        self.threshold_value.setToolTip("The smallest values shown, in the map's units")
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(10, 100)
         self.opacity.setValue(85)
-        for label, widget in (("Colour map", self.colormap), ("Threshold", self.threshold),
-                              ("Opacity", self.opacity)):
-            controls.addWidget(QLabel(label))
-            widget.setMaximumWidth(130)
-            controls.addWidget(widget)
-        self.threshold.setToolTip("Hide overlay values below this % of the colour scale")
+        self.opacity_value = QLabel()
+        controls = QHBoxLayout()
+        for item in (self.go_to, self.crosshair, self.fit_button, None,
+                     "Colour map", self.colormap, "signed & Δ", self.diverging, None,
+                     "Threshold", self.threshold, self.threshold_value, None,
+                     "Opacity", self.opacity, self.opacity_value):
+            if item is None:
+                line = QFrame()
+                line.setFrameShape(QFrame.Shape.VLine)
+                line.setFrameShadow(QFrame.Shadow.Sunken)
+                controls.addWidget(line)
+            else:
+                controls.addWidget(QLabel(item) if isinstance(item, str) else item)
+        for slider in (self.threshold, self.opacity):
+            slider.setMinimumWidth(60)
+            slider.setMaximumWidth(110)
+        controls.addStretch(1)
         layout.addLayout(controls)
         self.slices = SliceGrid(cursor)
         self.matrices = MatrixView()

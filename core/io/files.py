@@ -14,7 +14,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "sha256_file"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "new_file_mode",
+           "sha256_file"]
+
+
+def _umask() -> int:
+    """Return the process's umask, read without changing it where the system allows."""
+    try:  # Linux >= 4.7: no window in which another thread sees a changed umask
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """Permission bits of a new file as ``open()`` would create it (0o666 less the umask).
+
+    Returns
+    -------
+    int
+        For example ``0o644`` under the common umask ``022``.
+    """
+    return 0o666 & ~_umask()
 
 
 @contextmanager
@@ -34,7 +59,9 @@ def atomic_path(path: str | Path, suffix: str = ".part") -> Iterator[Path]:
     Path
         The temporary file, in the destination's folder.  It is synced to disk
         and renamed over ``path`` when the block ends without an exception,
-        and deleted otherwise.
+        and deleted otherwise.  The file gets the permissions of any new file
+        of the user (:func:`new_file_mode`), not the private ``0600`` of a
+        temporary file.
     """
     path = Path(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
@@ -44,6 +71,7 @@ def atomic_path(path: str | Path, suffix: str = ".part") -> Iterator[Path]:
         yield temporary
         with temporary.open("rb+") as stream:
             os.fsync(stream.fileno())
+        os.chmod(temporary, new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ image headers for it: no name and no birth date can reach a report.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from core import DISCLAIMER
+from core.display_text import format_number
 from core.errors import InputError
 from core.io.inputs import PatientInputs
 from core.maps.seeds import empty_named_edges
@@ -146,7 +148,10 @@ def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return pattern.format(number) if np.isfinite(number) else "—"
+    if not np.isfinite(number):
+        return "—"
+    spec = re.fullmatch(r"\{:([^{}]*)\}", pattern)  # "{:+.2f}": never a negative zero
+    return format_number(number, spec.group(1)) if spec else pattern.format(number)
 
 
 def _parameters(comparison: Comparison) -> list[tuple[str, str]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import html
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.display_text import format_p
 from core.io.files import atomic_write_text
 from core.report.content import FIGURES, ReportContent, _fmt
 
@@ -53,8 +53,12 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int] | None = 
             f'{"".join(body)}</table>')
 
 
-def _short(name: str) -> str:
-    return re.sub(r"^\d+Networks_", "", str(name))
+def _p(value: Any) -> str:
+    """Return a p or q value as every table prints it (``format_p``); "—" if none."""
+    try:
+        return format_p(float(value)) or "—"
+    except (TypeError, ValueError):
+        return "—"
 
 
 def _network_rows(networks: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
@@ -65,7 +69,7 @@ def _network_rows(networks: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
                      f"{r.n_edges}",
                      _fmt(r.z_pre, "{:+.3f}"), _fmt(r.z_post, "{:+.3f}"),
                      _fmt(r.delta_z, "{:+.3f}"), _fmt(r.se, "{:.3f}"),
-                     _fmt(r.stat, "{:+.2f}"), _fmt(r.p, "{:.2g}"), _fmt(q, "{:.2g}"),
+                     _fmt(r.stat, "{:+.2f}"), _p(r.p), _p(q),
                      "yes" if np.isfinite(q) and q < 0.05 else ""])
         classes.append("sig" if np.isfinite(q) and q < 0.05 else "")
     return rows, classes
@@ -81,9 +85,9 @@ def _reference_rows(networks: pd.DataFrame) -> tuple[list[list[str]], list[str]]
         beyond = np.isfinite(q_ref) and q_ref < 0.05
         rows.append([f"{r.network_a or '(none)'} – {r.network_b or '(none)'}",  # type: ignore[str-bytes-safe]
                      f"{r.n_edges}", _fmt(r.delta_z, "{:+.3f}"), _fmt(r.se, "{:.3f}"),
-                     _fmt(r.q, "{:.2g}"),
+                     _p(r.q),
                      f"{_fmt(low, '{:+.2f}')} to {_fmt(high, '{:+.2f}')}",
-                     _fmt(r.t_ref, "{:+.2f}"), _fmt(r.p_ref, "{:.2g}"), _fmt(q_ref, "{:.2g}"),
+                     _fmt(r.t_ref, "{:+.2f}"), _p(r.p_ref), _p(q_ref),
                      "yes" if beyond else ""])
         classes.append("sig" if beyond else "")
     return rows, classes

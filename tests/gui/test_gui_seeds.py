@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt, QThreadPool
 
+from core.display_text import format_p
 from core.maps.seedmaps import seed_maps, to_volume
 from core.maps.seeds import load_clinical_seeds
 from gui import strings
 from gui.main_window import MainWindow
-from gui.pvalues import format_p
 
 
 @pytest.fixture(scope="module")

@@ -208,8 +208,8 @@ def test_bootstrap_progress_text_fits_on_one_line(panel):
 
 def test_window_hover_gives_the_tests_of_the_verdict(qtbot, window, demo_comparison,
                                                     show_comparison, review_stats):
+    from core.display_text import format_p
     from gui.matrix_view import HOVER_HINT
-    from gui.pvalues import format_p
 
     with qtbot.waitSignal(window.review.stats_controller.stats_ready, timeout=60000):
         show_comparison(window, demo_comparison)

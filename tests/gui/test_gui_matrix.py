@@ -126,7 +126,7 @@ def test_hover_gives_p_and_q_of_the_cell(qtbot, view):
     p[2, 4] = p[4, 2] = 0.00012
     q[2, 4] = q[4, 2] = 0.0213
     view.set_tests((p, q), None)
-    assert _hover(qtbot, view).endswith("p 1.20e-04   q 0.021")
+    assert _hover(qtbot, view).endswith("p 1.20e-04   q 0.0213")
     view.set_tests((p, q), None, names=("p ref", "q ref"))
     assert "p ref 1.20e-04   q ref 0.021" in view.describe(1, 3)
     assert " p " not in view.describe(1, 1)  # the diagonal has no test

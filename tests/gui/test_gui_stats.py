@@ -208,7 +208,7 @@ def test_bootstrap_progress_text_fits_on_one_line(panel):
 
 def test_window_hover_gives_the_tests_of_the_verdict(qtbot, window, demo_comparison,
                                                     show_comparison, review_stats):
-    from core.display_text import format_p
+    from core.display_text import format_p, roi_display_name
     from gui.matrix_view import HOVER_HINT
 
     with qtbot.waitSignal(window.review.stats_controller.stats_ready, timeout=60000):
@@ -218,7 +218,7 @@ def test_window_hover_gives_the_tests_of_the_verdict(qtbot, window, demo_compari
     row = int(np.flatnonzero(view.order == top.index_a)[0])
     col = int(np.flatnonzero(view.order == top.index_b)[0])
     text = view.describe(row, col)
-    assert top.roi_a in text and top.roi_b in text
+    assert roi_display_name(top.roi_a) in text and roi_display_name(top.roi_b) in text
     assert text.endswith(f"p {format_p(top.p)}   q {format_p(top.q)}")
     view.readout.setText(text)
     window.controller.set_display(network_blocks=True)

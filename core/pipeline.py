@@ -118,6 +118,7 @@ def run_comparison(
         subject=inputs.subject, rois=rois, pre=sessions[0], post=sessions[1],
         settings=settings, strategy=strategy, atlas=atlas, warnings=tuple(warnings),
         named_edges=edges, qc=None if deferred else qc, deferred_qc=deferred,
+        provenance={"preprocessing": inputs.preprocessing.label} if inputs.preprocessing else {},
     )
 
 

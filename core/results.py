@@ -109,6 +109,9 @@ class Comparison:
         The atlas (None for pre-extracted tables).
     warnings : tuple of str
         Everything the clinician should know about how the numbers were made.
+    provenance : dict
+        Where the data came from; ``"preprocessing"`` names the quick path
+        (:data:`core.io.preprocessing_route.QUICK_LABEL`) when it made them.
     qc : tuple of core.qc.SessionQC or None
         Quality control of pre and post; None when it was deferred
         (:func:`core.pipeline.run_comparison` with ``defer_qc``).

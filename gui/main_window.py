@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
         text = (f"<b>{s.subject}</b> · {s.pre.label} → {s.post.label} · {atlas} · "
                 f"{len(s.rois)} ROIs · denoising <i>{s.strategy}</i> · volumes kept "
                 f"{s.pre.n_kept}/{s.pre.n_volumes} pre, {s.post.n_kept}/{s.post.n_volumes} post")
+        if s.provenance.get("preprocessing"):  # the quick path, never shown as fMRIPrep
+            text += f" · <span style='color:#b00'>{s.provenance['preprocessing']}</span>"
         if s.warnings:
             text += f" · <span style='color:#b00'>{len(s.warnings)} warning(s)</span>"
             self.header.setToolTip("\n".join(s.warnings))

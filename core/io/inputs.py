@@ -10,6 +10,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.io.fmriprep import discover_fmriprep, select_pre_post
+from core.io.preprocessing_route import QuickProvenance, check_same_route
 from core.io.scan import BoldScan, load_bold, same_grid
 from core.io.timeseries_table import TimeseriesTable, read_timeseries_table
 
@@ -42,6 +43,10 @@ class PatientInputs:
         Every input file by role (``pre_bold``, ``post_confounds`` ...), for hashing.
     root : Path or None
         The input folder (fMRIPrep root), which outputs must never be written into.
+    preprocessing : QuickProvenance or None
+        Set when the images come from the quick path (:mod:`core.preprocess`):
+        its label and warnings follow the data into the window, report and
+        ``summary.json``.
     """
 
     kind: str
@@ -55,6 +60,7 @@ class PatientInputs:
     files: dict[str, Path] = field(default_factory=dict)
     root: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    preprocessing: QuickProvenance | None = None
 
     @property
     def is_image_based(self) -> bool:
@@ -127,7 +133,10 @@ def open_nifti_pair(
     Raises
     ------
     InputError
-        Any problem with either file, or pre and post on different grids.
+        Any problem with either file, pre and post on different grids, or from
+        different preprocessing routes (quick path and fMRIPrep).
+    RegistrationNotAccepted
+        Quick-preprocessing images whose registration check nobody accepted.
     """
     scans = []
     files: dict[str, Path] = {}
@@ -144,11 +153,13 @@ def open_nifti_pair(
                 if not path.is_file():
                     raise InputError(f"expected a {name} file, found nothing there", path)
                 files[f"{role}_{name}"] = path
-    warnings: list[str] = []
+    quick = check_same_route(scans[0].path, scans[1].path)
+    warnings: list[str] = list(quick.warnings) if quick is not None else []
     _check_pair(scans[0], scans[1], warnings)
     return PatientInputs(
         kind="nifti", subject=subject, sessions=("pre", "post"),
         pre_scan=scans[0], post_scan=scans[1], files=files, warnings=warnings,
+        preprocessing=quick,
     )
 
 

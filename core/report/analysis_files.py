@@ -134,6 +134,8 @@ def summary_dict(state: ReviewState) -> dict[str, Any]:
     }
     if statistics.reference is not None:
         summary["reference"] = statistics.reference
+    if inputs.preprocessing is not None:
+        summary["preprocessing"] = inputs.preprocessing.to_dict()
     return summary
 
 

@@ -160,7 +160,10 @@ def _parameters(comparison: Comparison) -> list[tuple[str, str]]:
     atlas = comparison.atlas.title if comparison.atlas is not None else "ROI time-series tables"
     tr = comparison.pre.tr or comparison.post.tr
     band = "off" if d.band_pass is None else f"{d.band_pass[0]:g}–{d.band_pass[1]:g} Hz"
+    quick = [("Preprocessing", comparison.provenance["preprocessing"])
+             ] if comparison.provenance.get("preprocessing") else []
     return [
+        *quick,
         ("Atlas", f"{atlas} ({len(comparison.rois)} ROIs)"),
         ("Denoising strategy", f"{comparison.strategy}"
          + (" (requested: automatic)" if d.strategy is None else "")),

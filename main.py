@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 HEADLESS_COMMANDS = ("analyze", "atlases", "cohort", "import-dicom", "preprocess",
-                     "--version")
+                     "accept-registration", "--version")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from core.analysis_options import add_analysis_options, add_tr_option, settings_
 from core.cohort import run_cohort
 from core.errors import AnalysisCancelled, InputError
 from core.preprocess import cli_commands as preprocess_commands
+from core.preprocess.registration_command import accept_command, add_accept_command
 from core.report.analysis_files import check_output_dir, write_review_outputs
 from core.report.content import check_report_path, report_content
 from core.report.html import write_report_html
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="patient label on the report (default: the BIDS subject ID)")
     _add_cohort_command(commands)
     preprocess_commands.add_commands(commands)  # import-dicom, preprocess
+    add_accept_command(commands)
     return parser
 
 
@@ -276,6 +278,8 @@ def main(argv: Sequence[str] | None = None, pdf_writer: PdfWriter | None = None)
             return _cohort(args)
         if args.command in preprocess_commands.COMMANDS:
             return preprocess_commands.run_command(args)
+        if args.command == "accept-registration":
+            return accept_command(args)
         return _analyze(args, pdf_writer)
     except InputError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -50,6 +50,10 @@ class SessionController(QObject):
         True while a job runs.
     cancelled()
         The running job stopped at the user's request.
+    registration_check_needed(object, object)
+        Quick-preprocessing inputs whose registration check is not accepted
+        (a :class:`core.io.preprocessing_route.RegistrationNotAccepted`), and
+        the opener to run again once it is.
     """
 
     state_changed = pyqtSignal(object)
@@ -61,6 +65,7 @@ class SessionController(QObject):
     error_occurred = pyqtSignal(str)
     busy_changed = pyqtSignal(bool)
     cancelled = pyqtSignal()
+    registration_check_needed = pyqtSignal(object, object)
 
     def __init__(self, settings: AnalysisSettings | None = None,
                  parent: QObject | None = None) -> None:
@@ -81,6 +86,7 @@ class SessionController(QObject):
         self.reference_jobs.failed.connect(
             lambda _job, message: self.error_occurred.emit(
                 f"The demo's reference of repeat scans could not be built: {message}"))
+        self._opener: Callable | None = None  # the last opener, to retry after a check
         self.jobs = JobRunner("session", self)
         self.jobs.progressed.connect(self.progress_changed)
         self.jobs.busy_changed.connect(self.busy_changed)
@@ -203,9 +209,13 @@ class SessionController(QObject):
     # ------------------------------------------------------------------ workers
     def _start(self, open_inputs: Callable) -> None:
         self._job_settings = self.settings  # the latest job wins: only its result arrives
+        self._opener = open_inputs
         self.jobs.start("open", _work, open_inputs, self.settings, message="Opening…")
 
     def _on_succeeded(self, _job, result) -> None:
+        if isinstance(result, _CheckNeeded):  # quick preprocessing awaiting its check
+            self.registration_check_needed.emit(result.pending, self._opener)
+            return
         inputs, settings, comparison, maps = result
         self.requested_settings = self._job_settings
         self.settings = settings
@@ -214,6 +224,13 @@ class SessionController(QObject):
         self.comparison_ready.emit(comparison)
         if inputs.kind == "demo":
             self._build_demo_reference()
+
+
+@dataclasses.dataclass(frozen=True)
+class _CheckNeeded:
+    """The opening stopped at an unaccepted registration check (quick preprocessing)."""
+
+    pending: Exception
 
 
 def _demo_reference_work(progress: Callable) -> str:
@@ -225,12 +242,18 @@ def _demo_reference_work(progress: Callable) -> str:
 
 def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable):
     """Run in a worker thread: open, compute, paint maps. No Qt objects are touched."""
+    from core.io.preprocessing_route import RegistrationNotAccepted
     from core.maps.display import display_template, roi_map  # lazy: see the openers
     from core.pipeline import run_comparison
 
     progress(0.0, "Opening the patient's files")
     takes_progress = len(inspect.signature(open_inputs).parameters) > 0
-    inputs = open_inputs(progress) if takes_progress else open_inputs()
+    try:
+        inputs = open_inputs(progress) if takes_progress else open_inputs()
+    except RegistrationNotAccepted as pending:
+        # the window shows the registration check (_on_succeeded); returned wrapped, because
+        # superqt's workers treat a returned exception as an error
+        return _CheckNeeded(pending)
     settings = _fit_settings(inputs, settings)
     # QC (DVARS, tSNR, carpet) follows the first view: StatsController completes it
     comparison = run_comparison(inputs, settings, progress, defer_qc=True)

@@ -33,6 +33,7 @@ from gui.file_dialogs import (
 from gui.key_focus import FocusedWidgetKeys
 from gui.matrix_view import MatrixData, in_reference_sd
 from gui.menus import Actions, about_text, build_menus
+from gui.registration_check_view import show_registration_check
 from gui.review_panels import ReviewPanels
 from gui.seed_panel import install_seed_tab
 from gui.settings_banner import StaleSettingsBanner
@@ -172,6 +173,8 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self.empty_page.set_busy)
         self.empty_page.cancel_requested.connect(c.cancel)
         c.error_occurred.connect(self.show_error)
+        c.registration_check_needed.connect(
+            lambda pending, reopen: show_registration_check(self, pending, reopen))
         c.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled", 4000))
 
     # ------------------------------------------------------------------ opening

@@ -53,7 +53,7 @@ def choose_reference(volumes: np.ndarray, max_volumes: int = 60) -> int:
 
 
 def estimate_motion(bold_npy: str, affine: np.ndarray, reference: int, indices: list[int],
-                    scratch: str) -> tuple[np.ndarray, np.ndarray]:
+                    scratch: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Register volumes rigidly to the reference (run in a worker process).
 
     Parameters
@@ -68,6 +68,8 @@ def estimate_motion(bold_npy: str, affine: np.ndarray, reference: int, indices: 
         Volumes to register.
     scratch : str
         Private folder for ANTs' files; each is deleted once read.
+    name : str
+        Prefix of this run's files in ``scratch`` (runs are processed side by side).
 
     Returns
     -------
@@ -87,7 +89,7 @@ def estimate_motion(bold_npy: str, affine: np.ndarray, reference: int, indices: 
             matrices[k] = np.eye(4)
             warped_sum += run[t].T
             continue
-        prefix = str(Path(scratch) / f"motion_{t:05d}_")
+        prefix = str(Path(scratch) / f"{name}_motion_{t:05d}_")
         result = ants.registration(fixed, to_ants_image(run[t].T, affine), outprefix=prefix,
                                    initial_transform="Identity", **MOTION_SETTINGS)
         matrices[k] = matrix_from_ants_file(result["fwdtransforms"][0])

@@ -2,8 +2,8 @@
 
 Without a T1w, the mean EPI is registered affinely to the template from two
 starts, the scanner's coordinates and the centres of mass; the better match
-(correlation inside the template's brain and the EPI's field of view) is
-kept, and the distance between the two answers is reported, because two
+(mutual information inside the template's brain and the EPI's field of
+view) is kept, and the distance between the two answers is reported, because two
 starts that disagree mean the answer is not to be trusted without a look.
 With a T1w, the EPI is registered rigidly to the T1w, and the T1w to the
 template (affine then SyN).  Both tell the caller how to map template points
@@ -19,7 +19,7 @@ import nibabel as nib
 import numpy as np
 
 from core.io.nifti import read_nifti
-from core.preprocess.quick_ants import matrix_from_ants_file, to_ants_image
+from core.preprocess.quick_ants import matrix_from_ants_file, matrix_to_ants_file, to_ants_image
 
 __all__ = [
     "STARTS",
@@ -30,8 +30,8 @@ __all__ = [
     "template_images",
 ]
 
-#: The two starts of the EPI-only registration: ANTs' initial transform for each.
-STARTS = {"scanner coordinates": "Identity", "centre of mass": None}
+#: The two starts of the EPI-only registration.
+STARTS = ("scanner coordinates", "centre of mass")
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,10 @@ class EpiRegistration:
     matrix : ndarray, shape (4, 4)
         RAS map from template points to the run's reference (the chosen start).
     chosen : str
-        Which start won (a key of :data:`STARTS`).
+        Which start won (one of :data:`STARTS`).
     scores : dict of str to float
-        Correlation of template and moved EPI inside both masks, per start.
+        Normalised mutual information of template and moved EPI inside the
+        template's brain and the EPI's field of view, per start.
     disagreement_mm : float
         Mean distance, over the template's brain, between the two answers.
     """
@@ -90,16 +91,43 @@ def _brain_points(brain: np.ndarray, affine: np.ndarray, step: int = 2) -> np.nd
     return (affine @ np.c_[ijk, np.ones(len(ijk))].T)[:3]
 
 
-def _overlap_correlation(fixed, moving, fov, brain: np.ndarray, transforms: list[str]) -> float:
+def _quantile_bins(values: np.ndarray, n_bins: int = 32) -> np.ndarray:
+    edges = np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
+    return np.digitize(values, edges)
+
+
+def _overlap_similarity(fixed, moving, fov, brain: np.ndarray, transforms: list[str]) -> float:
+    """Normalised mutual information inside the template brain and the moved field of view."""
     import ants
+    from sklearn.metrics import normalized_mutual_info_score
 
     moved = ants.apply_transforms(fixed, moving, transforms).numpy()
     inside = ants.apply_transforms(fixed, fov, transforms,
                                    interpolator="nearestNeighbor").numpy() > 0.5
     keep = brain & inside
     if keep.sum() < 100:
-        return -1.0
-    return float(np.corrcoef(fixed.numpy()[keep], moved[keep])[0, 1])
+        return 0.0
+    return float(normalized_mutual_info_score(_quantile_bins(fixed.numpy()[keep]),
+                                              _quantile_bins(moved[keep])))
+
+
+def _centre_start(moving, affine: np.ndarray, brain: np.ndarray, template_affine: np.ndarray,
+                  path: Path) -> list[str]:
+    """Return a translation that puts the template brain's centre on the EPI head's centre.
+
+    The head is ANTs' own foreground mask of the mean EPI (threshold and
+    clean-up), so a bright background does not pull the centre.
+    """
+    import ants
+
+    head = ants.get_mask(moving).numpy() > 0
+    if not head.any():
+        head = np.ones(head.shape, dtype=bool)
+    epi_centre = affine @ np.r_[np.argwhere(head).mean(axis=0), 1.0]
+    template_centre = template_affine @ np.r_[np.argwhere(brain).mean(axis=0), 1.0]
+    shift = np.eye(4)
+    shift[:3, 3] = (epi_centre - template_centre)[:3]
+    return [matrix_to_ants_file(shift, path)]
 
 
 def register_epi_to_mni(mean: np.ndarray, affine: np.ndarray, resolution_mm: int,
@@ -129,13 +157,16 @@ def register_epi_to_mni(mean: np.ndarray, affine: np.ndarray, resolution_mm: int
     moving = to_ants_image(mean, affine)
     fov = to_ants_image(np.ones(mean.shape, dtype=np.float32), affine)
     template_affine = template_images(resolution_mm)[0].affine
+    initial = {STARTS[0]: "Identity",
+               STARTS[1]: _centre_start(moving, affine, brain, template_affine,
+                                        Path(scratch) / f"{name}_centres.mat")}
     matrices, scores = {}, {}
-    for k, (start, initial) in enumerate(STARTS.items()):
+    for k, start in enumerate(STARTS):
         result = ants.registration(fixed, moving, type_of_transform="Affine",
-                                   initial_transform=initial, mask=fixed_mask,
+                                   initial_transform=initial[start], mask=fixed_mask,
                                    outprefix=str(Path(scratch) / f"{name}_start{k}_"))
         matrices[start] = matrix_from_ants_file(result["fwdtransforms"][0])
-        scores[start] = _overlap_correlation(fixed, moving, fov, brain, result["fwdtransforms"])
+        scores[start] = _overlap_similarity(fixed, moving, fov, brain, result["fwdtransforms"])
     xyz = _brain_points(brain, template_affine)
     points = np.r_[xyz, np.ones((1, xyz.shape[1]))]
     a, b = (matrices[s] for s in STARTS)

@@ -9,6 +9,7 @@ small outputs.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 
 from core.io.nifti import read_nifti
 from core.preprocess.quick_derivatives import (
+    SPACE,
     bids_stem,
     confounds_table,
     roi_coverage,
@@ -111,7 +113,32 @@ def process_sessions(pool: WorkerPool, sessions: list[QuickSession], subject: st
     runs = [_prepare(s, scratch) for s in sessions]
     _motion(pool, runs, scratch, options, report)
     _register(pool, runs, scratch, options, report)
+    _keep_t1w_transforms(runs, subject, staging)
     return _resample_and_write(pool, runs, subject, staging, scratch, options, report)
+
+
+def _keep_t1w_transforms(runs: list[_Run], subject: str, staging: Path) -> None:
+    """Copy the template → T1w transforms (ANTs files) into ``sub-<ID>/anat/``, as fMRIPrep does."""
+    anat = staging / f"sub-{subject}" / "anat"
+    copied: dict[str, list[str]] = {}
+    for run in runs:
+        if not run.link:
+            continue
+        key = "|".join(run.link)
+        if key not in copied:
+            anat.mkdir(parents=True, exist_ok=True)
+            stem = f"sub-{subject}_from-T1w_to-{SPACE}_mode-image"
+            if copied:
+                stem += f"_run-{len(copied) + 1}"
+            names = []
+            for source in run.link:
+                kind, suffix = ("warp", ".nii.gz") if source.endswith(".nii.gz") else (
+                    "affine", ".mat")
+                target = anat / f"{stem}_desc-{kind}_xfm{suffix}"
+                shutil.copyfile(source, target)
+                names.append(target.relative_to(staging).as_posix())
+            copied[key] = names
+        run.registration["template_to_t1w"] = copied[key]
 
 
 def _motion(pool: WorkerPool, runs: list[_Run], scratch: Path, options: Any, report: Any
@@ -121,7 +148,7 @@ def _motion(pool: WorkerPool, runs: list[_Run], scratch: Path, options: Any, rep
     for run in runs:
         for chunk in _chunks(run.session.n_volumes, options.chunk):
             tasks.append((estimate_motion, (run.npy, run.affine, run.reference, chunk,
-                                            str(scratch))))
+                                            str(scratch), run.name)))
             owners.append(run)
     results = pool.run(tasks, report, 0.02, 0.55, "Motion correction")
     for run in runs:
@@ -153,13 +180,15 @@ def _register(pool: WorkerPool, runs: list[_Run], scratch: Path, options: Any, r
         if s.t1w is not None:
             run.link, run.base = links[str(s.t1w)], result
             run.registration = {"route": "EPI → T1w rigid, T1w → MNI affine + SyN",
-                                "t1w": s.t1w.name, "t1w_session": s.t1w_session}
+                                "t1w": s.t1w.name, "t1w_session": s.t1w_session,
+                                "t1w_to_reference": np.round(result, 6).tolist()}
             if s.t1w_session != s.session:
                 run.warnings.append(f"{run.name}: registered through the T1w of "
                                     f"{'ses-' + s.t1w_session if s.t1w_session else 'sub-*/anat'}")
             continue
         run.base = result.matrix
         run.registration = {"route": "mean EPI → MNI affine, two starts",
+                            "template_to_reference": np.round(result.matrix, 6).tolist(),
                             "chosen_start": result.chosen,
                             "start_scores": {k: round(v, 4) for k, v in result.scores.items()},
                             "starts_differ_mm": round(result.disagreement_mm, 2),

@@ -93,7 +93,7 @@ def _sample(volume: np.ndarray, volume_affine: np.ndarray, grid_affine: np.ndarr
 
 
 def _grid(shape: tuple[int, ...], voxel_mm: tuple[float, ...]) -> np.ndarray:
-    """An axial scanner grid centred on the scanner's origin."""
+    """Return an axial scanner grid centred on the scanner's origin."""
     affine = np.diag([*voxel_mm, 1.0])
     affine[:3, 3] = -np.asarray(voxel_mm) * (np.asarray(shape) - 1) / 2.0
     return affine
@@ -125,7 +125,8 @@ def write_synthetic_bids(root: str | Path, *, subject: str = "synth",
                          n_volumes: int = 300, tr: float = 2.0, with_t1w: bool = False,
                          pose_mm: float = 10.0, pose_deg: float = 8.0,
                          motion_mm: float = 1.0, motion_deg: float = 1.0,
-                         noise: float = 0.02, seed: int = 0) -> SyntheticSubject:
+                         noise: float = 0.02, t1w_voxel_mm: float = 1.5,
+                         seed: int = 0) -> SyntheticSubject:
     """Write a synthetic BIDS subject with known head poses and motion.
 
     Parameters
@@ -139,13 +140,15 @@ def write_synthetic_bids(root: str | Path, *, subject: str = "synth",
     n_volumes : int, default=300
     tr : float, default=2.0
     with_t1w : bool, default=False
-        Write a 1.5 mm T1w (with a scalp-like shell) in the first session.
+        Write a T1w (with a scalp-like shell) in the first session.
     pose_mm, pose_deg : float
         Range of each session's head position (uniform, per axis).
     motion_mm, motion_deg : float
         Largest head motion within a run, per axis.
     noise : float, default=0.02
         Gaussian noise relative to the brain's signal.
+    t1w_voxel_mm : float, default=1.5
+        Voxel size of the T1w (its grid spans 180 × 216 × 180 mm).
     seed : int, default=0
 
     Returns
@@ -185,8 +188,8 @@ def write_synthetic_bids(root: str | Path, *, subject: str = "synth",
             t1w_pose = pose
             anat = func.parent / "anat"
             anat.mkdir(exist_ok=True)
-            t1_shape = (120, 144, 120)
-            t1_grid = _grid(t1_shape, (1.5, 1.5, 1.5))
+            t1_shape = tuple(round(n / t1w_voxel_mm) for n in (180, 216, 180))
+            t1_grid = _grid(t1_shape, (t1w_voxel_mm,) * 3)
             t1 = _sample(anatomy, source_affine, t1_grid, t1_shape, pose) * 1000.0
             t1 += rng.normal(0.0, 10.0, t1_shape)
             nib.save(nib.Nifti1Image(t1.astype(np.float32), t1_grid),

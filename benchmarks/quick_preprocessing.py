@@ -64,12 +64,10 @@ def _template_to_reference(registration: dict, out: Path, points: np.ndarray) ->
     import pandas as pd
 
     files = [str(out / name) for name in registration["template_to_t1w"]]
-    # points: ANTs maps point sets with the inverse of the image transforms, so the
-    # image transforms (template → T1w for images) move T1w points to the template
-    # and their inverses, listed in reverse, move template points into the T1w.
+    # ANTs' forward transforms of the template → T1w registration, as listed, move
+    # template points (ITK's LPS) to the matching T1w points
     frame = pd.DataFrame((np.diag([-1, -1, 1, 1]) @ points)[:3].T, columns=["x", "y", "z"])
-    moved = ants.apply_transforms_to_points(3, frame, files[::-1],
-                                            whichtoinvert=[True, False][: len(files)])
+    moved = ants.apply_transforms_to_points(3, frame, files)
     in_t1w = np.diag([-1, -1, 1]) @ moved[["x", "y", "z"]].to_numpy().T
     t1w_to_reference = np.asarray(registration["t1w_to_reference"])
     return (t1w_to_reference @ np.r_[in_t1w, np.ones((1, in_t1w.shape[1]))])[:3]

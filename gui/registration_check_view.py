@@ -17,6 +17,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -66,7 +67,12 @@ class RegistrationCheckView(QDialog):
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b00000;")
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.warnings)
+        warnings = QScrollArea()  # a long list scrolls instead of squeezing the images
+        warnings.setWidgetResizable(True)
+        warnings.setWidget(self.warnings)
+        warnings.setFrameShape(QScrollArea.Shape.NoFrame)
+        warnings.setMaximumHeight(6 * self.fontMetrics().lineSpacing())
+        layout.addWidget(warnings)
         if provenance.stale_reason:
             stale = QLabel(f"An earlier acceptance no longer holds: {provenance.stale_reason}.")
             stale.setWordWrap(True)
@@ -94,6 +100,12 @@ class RegistrationCheckView(QDialog):
 
     def _acceptance_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
+        self.fit = QCheckBox("Whole image in view")
+        self.fit.setToolTip("Unticked: the images fill the width; scroll to see every row")
+        self.fit.setChecked(True)
+        self.fit.toggled.connect(self._scale_images)
+        row.addWidget(self.fit)
+        row.addSpacing(24)
         row.addWidget(QLabel("Reviewer:"))
         self.reviewer = QLineEdit(_login_name())
         self.reviewer.setMaximumWidth(260)
@@ -117,12 +129,22 @@ class RegistrationCheckView(QDialog):
         self.accept()
 
     def resizeEvent(self, event) -> None:
-        """Scale each image to the width available, keeping its proportions."""
+        """Scale the images to the room available, keeping their proportions."""
         super().resizeEvent(event)
-        width = max(200, self.tabs.width() - 40)
+        self._scale_images()
+
+    def _scale_images(self) -> None:
+        width = max(200, self.tabs.width() - 30)
+        height = max(150, self.tabs.height() - self.tabs.tabBar().height() - 10)
         for label, pixmap in self._pixmaps:
-            label.setPixmap(pixmap.scaledToWidth(min(width, pixmap.width()),
-                                                 Qt.TransformationMode.SmoothTransformation))
+            if self.fit.isChecked():
+                scaled = pixmap.scaled(min(width, pixmap.width()), min(height, pixmap.height()),
+                                       Qt.AspectRatioMode.KeepAspectRatio,
+                                       Qt.TransformationMode.SmoothTransformation)
+            else:
+                scaled = pixmap.scaledToWidth(min(width, pixmap.width()),
+                                              Qt.TransformationMode.SmoothTransformation)
+            label.setPixmap(scaled)
 
 
 def _session_of(name: str) -> str:

@@ -42,7 +42,7 @@ from core.preprocess.quick_derivatives import dataset_description, write_json
 from core.preprocess.quick_inputs import find_quick_inputs
 from core.preprocess.quick_pool import WorkerPool, default_workers
 
-__all__ = ["QUICK_WARNINGS", "QuickOptions", "run_quick_preprocessing"]
+__all__ = ["QUICK_WARNINGS", "QuickOptions", "quick_path_missing", "run_quick_preprocessing"]
 
 #: The route's own warnings, carried by every output it makes.
 QUICK_WARNINGS = (
@@ -85,6 +85,26 @@ class QuickOptions:
 
 def _no_progress(_fraction: float, _message: str) -> None:
     return None
+
+
+def quick_path_missing() -> str:
+    """Say what this installation lacks for the quick path ("" when nothing is missing).
+
+    Returns
+    -------
+    str
+        The installer leaves antspyx (ANTs, ~90 MB) and matplotlib out, so the
+        quick path runs from a Python install; the window and ``analyze``
+        still open its outputs.
+    """
+    import importlib.util
+
+    missing = [name for name in ("ants", "matplotlib") if importlib.util.find_spec(name) is None]
+    if not missing:
+        return ""
+    return (f"the quick preprocessing needs {' and '.join(missing)}, which this installation "
+            "does not include; run it from a Python install (pip install antspyx matplotlib); "
+            "this installation still opens and analyses its outputs")
 
 
 def _check_out_dir(out_dir: Path, bids_dir: Path) -> Path:
@@ -138,8 +158,12 @@ def run_quick_preprocessing(bids_dir: str | Path, out_dir: str | Path, subject: 
     ------
     InputError
         Bad input (no subject, fewer than two sessions, not 4D, no TR), an
-        output folder that would overwrite something else.
+        output folder that would overwrite something else, or an installation
+        without antspyx (:func:`quick_path_missing`).
     """
+    missing = quick_path_missing()
+    if missing:
+        raise InputError(missing)
     options = options or QuickOptions()
     report = progress or _no_progress
     bids = Path(bids_dir)

@@ -206,8 +206,7 @@ def _resample_and_write(pool: WorkerPool, runs: list[_Run], subject: str, stagin
     res = options.resolution_mm
     template, brain_img = template_images(res)
     grid_shape, grid_affine = template.shape[:3], template.affine
-    template_path = str(scratch / "template.nii.gz")
-    nib.save(template, template_path)
+    edges = _template_edges(brain_img, scratch)
     tasks: list[Task] = []
     outs = {}
     for run in runs:
@@ -228,7 +227,7 @@ def _resample_and_write(pool: WorkerPool, runs: list[_Run], subject: str, stagin
     for run, fov in zip(runs, fovs, strict=True):
         report(0.86, f"Confounds and masks of {run.name}")
         summary, task_list = _write_session(run, subject, staging, outs[run.name], brain & fov,
-                                            brain, grid_affine, template_path, options)
+                                            brain, grid_affine, edges, options)
         written.append(summary)
         tasks.extend(task_list)
     pool.run(tasks, report, 0.88, 0.99, "Writing the derivatives and check images")
@@ -236,7 +235,7 @@ def _resample_and_write(pool: WorkerPool, runs: list[_Run], subject: str, stagin
 
 
 def _write_session(run: _Run, subject: str, staging: Path, out_npy: str, mask: np.ndarray,
-                   brain: np.ndarray, affine: np.ndarray, template_path: str, options: Any
+                   brain: np.ndarray, affine: np.ndarray, edges: list[str], options: Any
                    ) -> tuple[dict[str, Any], list[Task]]:
     from core.qc import dvars
 
@@ -284,11 +283,25 @@ def _write_session(run: _Run, subject: str, staging: Path, out_npy: str, mask: n
     title = f"sub-{subject} ses-{s.session} · quick preprocessing · {run.registration['route']}"
     tasks: list[Task] = [
         (write_nifti, (out_npy, affine, str(func / f"{stem}_desc-preproc_bold.nii.gz"), s.tr)),
-        (draw_check_image, (mean, affine, template_path, title, run.warnings, str(image))),
+        (draw_check_image, (mean, affine, edges, title, run.warnings, str(image))),
     ]
     return {"session": s.session, "summary": summary, "warnings": run.warnings,
             "check_image": image.relative_to(staging).as_posix(),
             "coverage": coverage}, tasks
+
+
+def _template_edges(brain_img: nib.Nifti1Image, scratch: Path) -> list[str]:
+    """Write the template's brain mask and white matter (0–1) for the check images' contours."""
+    from nilearn import datasets
+    from nilearn.image import resample_to_img
+
+    white = resample_to_img(datasets.load_mni152_wm_template(resolution=2), brain_img,
+                            force_resample=True, copy_header=True)
+    paths = [str(scratch / "edges_brain.nii.gz"), str(scratch / "edges_white_matter.nii.gz")]
+    nib.save(nib.Nifti1Image((np.asarray(brain_img.dataobj) > 0).astype(np.float32),
+                             brain_img.affine), paths[0])
+    nib.save(nib.Nifti1Image(white.get_fdata(dtype=np.float32), brain_img.affine), paths[1])
+    return paths
 
 
 def _mni_image(data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:

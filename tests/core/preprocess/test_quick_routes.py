@@ -92,7 +92,7 @@ def test_pre_and_post_from_different_routes_are_refused(quick_demo, demo_root):
     assert same.preprocessing is not None
 
 
-def test_report_and_window_header_name_the_route(quick_demo):
+def test_comparison_and_report_name_the_route(quick_demo):
     from core.pipeline import run_comparison
     from core.report.content import report_content
     from core.review import compute_statistics

@@ -10,10 +10,11 @@ What it measures
 ----------------
 1. Registration error (``accuracy``): synthetic subjects made from the MNI152
    template itself (same anatomy; ``core.preprocess.quick_synthetic``): EPI-like
-   contrast at 64 × 64 × 36 voxels of 3.5 × 3.5 × 4 mm, each session's head
-   placed with a known affine (±8°, ±10 mm, ±5 % scaling), known smooth head
-   motion (up to 1 mm and 1° per axis), 2 % noise; with and without a 1.5 mm
-   T1w (template T1 plus a scalp-like shell).  The full quick path runs on each;
+   contrast at 64 × 64 × 36 voxels of 3.5 × 3.5 × 4 mm, the head scaled by up
+   to ±5 % per axis and placed in each session with a known rigid pose (±8°,
+   ±10 mm), known smooth head motion (up to 1 mm and 1° per axis), 2 % noise;
+   with and without a 1.5 mm T1w (in the first session; template T1 plus a
+   scalp-like shell).  The full quick path runs on each;
    the error is the mean distance, over the template's brain voxels, between
    where the pipeline maps each MNI point in the run's reference volume and
    where the truth puts it.  Goals: ≤ 2 mm mean with a T1w, ≤ 3 mm without.

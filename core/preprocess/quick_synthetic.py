@@ -3,8 +3,9 @@
 The anatomy is the MNI152 template itself (same-anatomy data): an EPI-like
 contrast (CSF bright, white matter dark) is built from nilearn's grey- and
 white-matter templates, and a T1w from the T1 template with a bright shell
-standing in for scalp and skull.  Each session places the head in the scanner
-with a known affine (rotation, translation, a few per cent of scaling), and
+standing in for scalp and skull.  The subject's head differs from the
+template by a known scaling (a few per cent per axis); each session places
+that head in the scanner with a known rotation and translation, and
 each volume adds a known rigid head motion, so the map from any MNI point to
 the scanner point where it was imaged is known exactly for every volume.
 Used by the tests and by ``benchmarks/quick_preprocessing.py``.
@@ -99,13 +100,18 @@ def _grid(shape: tuple[int, ...], voxel_mm: tuple[float, ...]) -> np.ndarray:
     return affine
 
 
-def _session_pose(rng: np.random.Generator, pose_deg: float, pose_mm: float) -> np.ndarray:
-    pose = rigid_matrix(rng.uniform(-pose_deg, pose_deg, 3), rng.uniform(-pose_mm, pose_mm, 3)
-                        + np.array([0.0, 18.0, -18.0]))  # the head near the scanner's centre
+def _head_size(rng: np.random.Generator) -> np.ndarray:
+    """Return the head against the template: a scaling of up to 5 % per axis about its centre."""
     scale = np.diag([*rng.uniform(0.95, 1.05, 3), 1.0])
     centre = np.eye(4)
     centre[:3, 3] = _HEAD_CENTRE_MM
-    return pose @ centre @ scale @ np.linalg.inv(centre)  # scaled about the head's centre
+    return centre @ scale @ np.linalg.inv(centre)
+
+
+def _session_pose(rng: np.random.Generator, pose_deg: float, pose_mm: float) -> np.ndarray:
+    """Where the head lies in the scanner in one session (rigid)."""
+    return rigid_matrix(rng.uniform(-pose_deg, pose_deg, 3), rng.uniform(-pose_mm, pose_mm, 3)
+                        + np.array([0.0, 18.0, -18.0]))  # the head near the scanner's centre
 
 
 def _motion(rng: np.random.Generator, n: int, motion_mm: float, motion_deg: float
@@ -165,8 +171,9 @@ def write_synthetic_bids(root: str | Path, *, subject: str = "synth",
     for k, z in enumerate(order):
         timing[z] = round(k * tr / n_slices, 4)
     poses, t1w_pose = {}, None
+    head = _head_size(rng)  # one head, placed anew in each session
     for index, session in enumerate(sessions):
-        pose = _session_pose(rng, pose_deg, pose_mm)
+        pose = _session_pose(rng, pose_deg, pose_mm) @ head
         motion = _motion(rng, n_volumes, motion_mm, motion_deg)
         poses[session] = np.einsum("tij,jk->tik", motion, pose)
         fluctuation = 1.0 + 0.01 * np.cumsum(rng.normal(0, 0.3, n_volumes)) / np.sqrt(n_volumes)

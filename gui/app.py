@@ -25,6 +25,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                "  prepost-review cohort ...    the same for every pair of a table, on Dask\n"
                "  prepost-review import-dicom  two DICOM visit folders -> a BIDS dataset\n"
                "  prepost-review preprocess    a BIDS dataset -> MNI derivatives (fMRIPrep)\n"
+               "  prepost-review accept-registration  accept a quick path's registration check\n"
                "  prepost-review atlases       list the bundled atlases")
     parser.add_argument("path", nargs="*", help="fMRIPrep folder, or pre and post files")
     parser.add_argument("--demo", action="store_true", help="open the demo patient")

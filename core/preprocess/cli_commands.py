@@ -147,6 +147,13 @@ def _preprocess(args: argparse.Namespace) -> int:
             print(f"fMRIPrep stopped; its work folder {plan.fmriprep.work_dir} is kept: run the "
                   "same command again to resume", file=sys.stderr)
         raise
+    if result.engine == "quick":  # its warnings, and the check to look at before analysis
+        from core.preprocess.quick import summary_lines
+
+        for line in summary_lines(result.derivatives)[1:]:
+            print(line, file=sys.stderr)
+        print(f"after looking at the images: {_program()} accept-registration "
+              f"{result.derivatives}", file=sys.stderr)
     print(f"wrote the derivatives {result.derivatives} ({result.engine}); open them with: "
           f"{_program()} {result.derivatives}", file=sys.stderr)
     return 0

@@ -80,12 +80,16 @@ def quick_module():
         Provides ``run_quick_preprocessing(bids_dir, out_dir, subject, progress)``.
     """
     try:
-        return importlib.import_module(QUICK_MODULE)
+        module = importlib.import_module(QUICK_MODULE)
     except ImportError as exc:
         if exc.name not in (QUICK_MODULE, None):
             raise  # a dependency of the quick path is missing: say which
         raise PreprocessingError("the quick preprocessing path is not available in this "
                                  f"installation ({QUICK_MODULE} is missing)") from exc
+    missing = module.quick_path_missing()  # the installer leaves antspyx out
+    if missing:
+        raise PreprocessingError(missing)
+    return module
 
 
 def plan_preprocessing(bids_dir: str | Path, out_dir: str | Path, *, engine: str = "auto",

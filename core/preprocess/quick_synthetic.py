@@ -162,6 +162,10 @@ def write_synthetic_bids(root: str | Path, *, subject: str = "synth",
     SyntheticSubject
     """
     root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "dataset_description.json").write_text(json.dumps(
+        {"Name": "prepost-review synthetic subject (not real data)", "BIDSVersion": "1.9.0",
+         "DatasetType": "raw"}, indent=2))
     rng = np.random.default_rng(seed)
     epi, anatomy, source_affine = _anatomy()
     grid = _grid(shape, voxel_mm)

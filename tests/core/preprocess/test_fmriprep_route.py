@@ -134,6 +134,7 @@ def test_auto_takes_the_quick_path_without_t1w(fake, tmp_path, monkeypatch):
     calls = []
     quick = types.ModuleType("core.preprocess.quick")
     quick.run_quick_preprocessing = lambda *args: calls.append(args)
+    quick.quick_path_missing = lambda: ""  # antspyx installed
     monkeypatch.setitem(sys.modules, "core.preprocess.quick", quick)
     bids = make_bids(tmp_path / "bids", t1w=False)
     plan = plan_preprocessing(bids, tmp_path / "deriv")

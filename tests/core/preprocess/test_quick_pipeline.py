@@ -147,3 +147,19 @@ def test_bad_inputs_get_one_clear_message(tmp_path):
     with pytest.raises(InputError, match="repetition time"):
         run_quick_preprocessing(bids, tmp_path / "o4", "synth", None)
     assert not any((tmp_path / f"o{k}").exists() for k in range(1, 5))
+
+
+def test_an_installation_without_antspyx_says_so(quick_run, tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from core.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ants" else real(name, *a))
+    with pytest.raises(InputError, match=r"needs ants, .* pip install antspyx"):
+        run_quick_preprocessing(quick_run.bids, tmp_path / "out", "synth", None)
+    assert main(["preprocess", str(quick_run.bids), "--out", str(tmp_path / "o"),
+                 "--engine", "quick"]) == 2
+    assert "pip install antspyx" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

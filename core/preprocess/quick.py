@@ -48,9 +48,9 @@ __all__ = ["QUICK_WARNINGS", "QuickOptions", "quick_path_missing", "run_quick_pr
 QUICK_WARNINGS = (
     "quick preprocessing: no susceptibility distortion correction",
     "quick preprocessing: no slice-timing correction",
-    "quick preprocessing: expected registration error about 1–2 mm with a T1w and 1–3 mm "
-    "without on same-anatomy synthetic data (benchmarks/quick_preprocessing.py), more where "
-    "a brain differs from the template",
+    "quick preprocessing: registration error 0.2–0.6 mm on synthetic data whose anatomy is "
+    "the template's (benchmarks/quick_preprocessing.py); expect several millimetres on real "
+    "brains, which differ from the template, more without a T1w",
     "quick preprocessing: not comparable with fMRIPrep outputs",
 )
 
@@ -99,7 +99,9 @@ def quick_path_missing() -> str:
     """
     import importlib.util
 
-    missing = [name for name in ("ants", "matplotlib") if importlib.util.find_spec(name) is None]
+    packages = {"ants": "antspyx", "matplotlib": "matplotlib"}  # module: package to install
+    missing = [package for module, package in packages.items()
+               if importlib.util.find_spec(module) is None]
     if not missing:
         return ""
     return (f"the quick preprocessing needs {' and '.join(missing)}, which this installation "

@@ -157,7 +157,7 @@ def test_an_installation_without_antspyx_says_so(quick_run, tmp_path, monkeypatc
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "ants" else real(name, *a))
-    with pytest.raises(InputError, match=r"needs ants, .* pip install antspyx"):
+    with pytest.raises(InputError, match=r"needs antspyx, .*pip install antspyx"):
         run_quick_preprocessing(quick_run.bids, tmp_path / "out", "synth", None)
     assert main(["preprocess", str(quick_run.bids), "--out", str(tmp_path / "o"),
                  "--engine", "quick"]) == 2

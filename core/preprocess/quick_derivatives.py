@@ -233,7 +233,7 @@ def write_nifti(volumes_npy: str, affine: np.ndarray, path: str, tr: float | Non
         Memory-mapped, so a 4D run is streamed to the compressor, not copied.
     affine : ndarray, shape (4, 4)
     path : str
-        ``.nii.gz`` destination (in the staging folder).
+        ``.nii.gz`` destination (in the staging folder); gzip level 1 (isal).
     tr : float, optional
         Repetition time of a 4D image, in seconds.
     dtype : str, default="float32"
@@ -253,5 +253,9 @@ def write_nifti(volumes_npy: str, affine: np.ndarray, path: str, tr: float | Non
         img.header.set_zooms((*img.header.get_zooms()[:3], float(tr)))
     img.set_qform(affine, code=4)  # MNI
     img.set_sform(affine, code=4)
-    nib.save(img, path)
+    from isal import igzip
+
+    # isal's gzip, streamed, is several times faster than nibabel's zlib on a 1 GB run
+    with igzip.IGzipFile(path, "wb", compresslevel=1, mtime=0) as stream:
+        img.to_file_map({"image": nib.FileHolder(fileobj=stream)})
     return path

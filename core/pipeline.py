@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from core.maps.seeds import (
     empty_named_edges,
     named_edges_from_signals,
 )
-from core.qc import session_qc, streamed_session_qc
+from core.qc import held_session_qc, session_qc, streamed_session_qc
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings
 from core.signal.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
@@ -40,7 +41,8 @@ from core.signal.denoise import (
 )
 from core.signal.extract import masked_voxels, roi_weights
 from core.signal.masking import analysis_mask
-from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+from core.signal.session_voxels import SessionVoxels, VoxelCache, read_session_voxels
+from core.signal.voxel_reducers import FiniteCheck, RoiAverager
 from core.stats.inference import signal_pair_tests
 
 __all__ = ["ProgressCallback", "run_comparison"]
@@ -61,6 +63,7 @@ def run_comparison(
     settings: AnalysisSettings | None = None,
     progress: ProgressCallback | None = None,
     defer_qc: bool = False,
+    voxels: VoxelCache | None = None,
 ) -> Comparison:
     """Compute pre and post connectivity and their difference for one patient.
 
@@ -77,7 +80,13 @@ def run_comparison(
         Leave the voxel-based quality control (DVARS, tSNR, carpet) for
         :meth:`core.results.Comparison.quality_control`, so the connectivity is
         available sooner (the review window computes QC after its first view).
-        The voxels are not kept: the deferred QC reads them again, streamed.
+        It uses the voxels held in ``voxels`` while they are held, else reads
+        them again, streamed.
+    voxels : VoxelCache, optional
+        Keeps each session's voxels between runs: a session whose file is held
+        (unchanged on disk) is not read again; one that is not is read once and
+        added; voxels of other files are dropped first.  Without it the voxels
+        are held only while this run needs them.
 
     Returns
     -------
@@ -95,7 +104,7 @@ def run_comparison(
     warnings = list(inputs.warnings) + warnings
     if inputs.is_image_based:
         rois, series, atlas, qc, edges = _image_timeseries(inputs, settings, strategy, report,
-                                                            warnings, defer_qc)
+                                                            warnings, defer_qc, voxels)
     else:
         rois, series, atlas = _table_timeseries(inputs, settings, report, warnings)
         qc, edges = None, empty_named_edges()
@@ -204,7 +213,8 @@ def _test_named_edges(edges: pd.DataFrame, results: list[_SessionResult]) -> pd.
     return edges
 
 
-def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False):
+def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False,
+                      cache: VoxelCache | None = None):
     pre, post = inputs.pre_scan, inputs.post_scan
     report(0.02, "Loading atlas")
     atlas = load_atlas(settings.atlas, settings.labels_table)
@@ -213,13 +223,18 @@ def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=Fal
     weights = roi_weights(atlas, mask, pre.affine)
     seed_atlas = clinical_seed_atlas(SEED_RADIUS_MM)
     seed_weights = roi_weights(seed_atlas, mask, pre.affine)
-    report(0.1, "Reading both sessions' voxels")
+    if cache is not None:
+        cache.keep_only([pre.path, post.path])  # another patient's voxels go first
+    held = [cache.get(scan.path, mask) if cache is not None else None for scan in (pre, post)]
+    report(0.1, "Reading both sessions' voxels" if None in held else
+           "Using both sessions' voxels held in memory")
     # The two sessions are independent: decompression (isal) and numpy release the GIL,
     # so reading and reducing them side by side uses both cores.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="session") as pool:
         futures = [pool.submit(_process_session, scan, role, mask, atlas, weights,
-                               seed_atlas, seed_weights, settings, strategy, report, defer_qc)
-                   for scan, role in zip((pre, post), inputs.sessions, strict=True)]
+                               seed_atlas, seed_weights, settings, strategy, report, defer_qc,
+                               cache, one)
+                   for scan, role, one in zip((pre, post), inputs.sessions, held, strict=True)]
         results = [future.result() for future in futures]
     series = [result.series for result in results]
     keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
@@ -250,31 +265,44 @@ def _both_sessions(*computations: Callable[[], object]) -> tuple:
 
 
 def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights, settings,
-                     strategy, report, defer_qc=False) -> _SessionResult:
-    """Read one session's brain voxels once; derive ROI and seed signals and QC from them.
+                     strategy, report, defer_qc=False, cache: VoxelCache | None = None,
+                     held: SessionVoxels | None = None) -> _SessionResult:
+    """Derive one session's ROI and seed signals and QC from its voxels, read at most once.
 
-    The ROI means and the finiteness check are computed block by block while
-    the voxels are read; so are the QC moments unless QC is deferred, in which
-    case the voxels are not kept and ``qc`` is a function that computes it by
-    reading them again (:func:`core.qc.session.streamed_session_qc`).
+    Voxels already ``held`` are averaged in memory.  Otherwise the file is read
+    once: the ROI means and the finiteness check are computed block by block as
+    the voxels go by, and the voxels are kept (in ``cache`` when given) unless
+    nothing needs them (QC deferred without a cache: the deferred QC then reads
+    them again, streamed, :func:`core.qc.session.streamed_session_qc`).
     """
-    finite = FiniteCheck()
-    averager = RoiAverager([weights, seed_weights], scan.n_volumes)
-    moments = None if defer_qc else VoxelMoments(int(mask.sum()), scan.n_volumes)
-    reducers = (finite, averager) if moments is None else (finite, averager, moments)
-    voxels = masked_voxels(scan.img, mask, reducers, keep=not defer_qc)
-    roi_signals, seed_roi_signals = averager.signals
-    if finite.n_bad:
-        raise InputError(
-            f"expected finite values inside the brain mask, found NaN or Inf in {finite.n_bad} "
-            "voxels", scan.path,
-        )
+    if held is not None:
+        (roi_signals, seed_roi_signals), global_signal = held.roi_signals(
+            [weights, seed_weights])
+    else:
+        finite = FiniteCheck()
+        averager = RoiAverager([weights, seed_weights], scan.n_volumes)
+        if cache is None and defer_qc:
+            origin = np.empty(int(mask.sum()), dtype=np.float32)
+            masked_voxels(scan.img, mask, (finite, averager), keep=False, origin=origin)
+        else:
+            held = read_session_voxels(scan.img, mask, scan.path, (finite, averager))
+            origin = held.origin
+        averager.add_origin(origin)
+        roi_signals, seed_roi_signals = averager.signals
+        global_signal = averager.volume_mean
+        if finite.n_bad:
+            raise InputError(
+                f"expected finite values inside the brain mask, found NaN or Inf in "
+                f"{finite.n_bad} voxels", scan.path,
+            )
+        if cache is not None and held is not None:
+            cache.put(held)
     report(0.4, f"Denoising {role}")
     confounds, sample_mask = select_confounds(
         scan.confounds, scan.n_volumes, settings.denoise, strategy
     )
     if settings.denoise.gsr and strategy == "none":
-        confounds = pd.DataFrame({"global_signal": averager.volume_mean})
+        confounds = pd.DataFrame({"global_signal": global_signal})
     source = f"{role} ({scan.path.name})"
     series, seeds = _clean_series(roi_signals, scan.tr, confounds, sample_mask,
                                   settings.denoise, source, extra=seed_roi_signals)
@@ -288,13 +316,24 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
                        for column, k in enumerate(seed_weights.kept)}
     log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
 
-    if moments is None:
+    if defer_qc:
+        # a weak reference: a comparison kept for display does not keep the voxels alive
+        ref = weakref.ref(held) if held is not None else None
         return _SessionResult(series, seed_signals,
-                              functools.partial(streamed_session_qc, scan, cleaned, mask, atlas),
+                              functools.partial(_deferred_qc, ref, scan, cleaned, mask, atlas),
                               seed_unfiltered)
+    assert held is not None
     report(0.6, f"Quality control of {role}")
-    qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels, moments=moments.result())
-    return _SessionResult(series, seed_signals, qc, seed_unfiltered)
+    return _SessionResult(series, seed_signals, held_session_qc(scan, cleaned, held, atlas),
+                          seed_unfiltered)
+
+
+def _deferred_qc(ref, scan, cleaned, mask, atlas):
+    """QC from the voxels if they are still held, else reading them again."""
+    held = ref() if ref is not None else None
+    if held is not None:
+        return held_session_qc(scan, cleaned, held, atlas)
+    return streamed_session_qc(scan, cleaned, mask, atlas)
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:

@@ -13,6 +13,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from core.review_state import DisplayOptions, ReviewState
 from core.settings import AnalysisSettings
+from core.signal.session_voxels import VoxelCache
 from gui.display_data import SliceData
 from gui.jobs import JobRunner
 from gui.strings import STRENGTH_MAP
@@ -76,6 +77,9 @@ class SessionController(QObject):
         #: fitted to its inputs); the window compares them with its menus.
         self.requested_settings: AnalysisSettings | None = None
         self._job_settings = self.settings
+        #: The open patient's voxels, read once: QC, seed maps, GBC and every
+        #: recomputation start from them (a file is read again only if it changed).
+        self.voxels = VoxelCache()
         self.reference_jobs = JobRunner("demo reference", self)
         self.reference_jobs.succeeded.connect(self._on_demo_reference_built)
         self.reference_jobs.failed.connect(
@@ -203,7 +207,8 @@ class SessionController(QObject):
     # ------------------------------------------------------------------ workers
     def _start(self, open_inputs: Callable) -> None:
         self._job_settings = self.settings  # the latest job wins: only its result arrives
-        self.jobs.start("open", _work, open_inputs, self.settings, message="Opening…")
+        self.jobs.start("open", _work, open_inputs, self.settings, self.voxels,
+                        message="Opening…")
 
     def _on_succeeded(self, _job, result) -> None:
         inputs, settings, comparison, maps = result
@@ -223,8 +228,12 @@ def _demo_reference_work(progress: Callable) -> str:
     return str(ensure_demo_reference(progress=progress))
 
 
-def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable):
-    """Run in a worker thread: open, compute, paint maps. No Qt objects are touched."""
+def _work(open_inputs: Callable, settings: AnalysisSettings, voxels: VoxelCache,
+          progress: Callable):
+    """Run in a worker thread: open, compute, paint maps. No Qt objects are touched.
+
+    The sessions' voxels are read into ``voxels`` (or taken from it when held).
+    """
     from core.maps.display import display_template, roi_map  # lazy: see the openers
     from core.pipeline import run_comparison
 
@@ -233,7 +242,7 @@ def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable)
     inputs = open_inputs(progress) if takes_progress else open_inputs()
     settings = _fit_settings(inputs, settings)
     # QC (DVARS, tSNR, carpet) follows the first view: StatsController completes it
-    comparison = run_comparison(inputs, settings, progress, defer_qc=True)
+    comparison = run_comparison(inputs, settings, progress, defer_qc=True, voxels=voxels)
     progress(1.0, "Painting brain maps")
     maps = None
     if comparison.atlas is not None:

@@ -117,11 +117,15 @@ class VoxelMaps:
         return self.kind + ("" if self.stride == 1 else f"_stride{self.stride}")
 
 
-def prepare_work(inputs, settings, template, affine, progress):
-    """Worker thread: prepare both sessions and the display look-up. No Qt objects."""
+def prepare_work(inputs, settings, template, affine, voxels, cleaning, progress):
+    """Worker thread: prepare both sessions and the display look-up. No Qt objects.
+
+    ``voxels`` (a VoxelCache) holds the sessions' voxels read for the first view
+    and ``cleaning`` the comparison's cleaning operators: nothing is read again.
+    """
     from core.maps.prepare import prepare_patient
 
-    pre, post = prepare_patient(inputs, settings, progress)
+    pre, post = prepare_patient(inputs, settings, progress, voxels=voxels, cleaning=cleaning)
     if template is None:
         from core.maps.display import display_template
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -260,8 +261,26 @@ class PreparedSession:
         return (signal / norm).astype(np.float32)
 
 
+#: Voxel look-ups by grid and mask (both sessions of a patient share theirs).
+_INDEXES: dict[bytes, tuple[np.ndarray, Any, np.ndarray]] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
 def _voxel_index(mask: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, Any, np.ndarray]:
     """MNI coordinates, k-d tree and position (flat grid index → voxel) of the brain voxels."""
+    key = hashlib.sha1(np.packbits(mask).tobytes() + repr(mask.shape).encode()
+                       + np.asarray(affine, dtype=float).tobytes()).digest()
+    with _INDEXES_LOCK:
+        known = _INDEXES.get(key)
+        if known is None:
+            if len(_INDEXES) >= 2:
+                _INDEXES.clear()
+            known = _INDEXES[key] = _build_voxel_index(mask, affine)
+    return known
+
+
+def _build_voxel_index(mask: np.ndarray, affine: np.ndarray
+                       ) -> tuple[np.ndarray, Any, np.ndarray]:
     from scipy.spatial import cKDTree
 
     index = np.flatnonzero(mask.ravel(order="F"))

@@ -9,7 +9,10 @@ the same mask (tested).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -263,7 +266,35 @@ def roi_weights(atlas: Atlas, mask: np.ndarray, affine: np.ndarray) -> RoiWeight
     ------
     InputError
         When no ROI of the atlas overlaps the brain mask.
+
+    Notes
+    -----
+    The result is remembered per atlas object and grid, and shared: do not modify it.
     """
+    key = hashlib.sha1(np.packbits(np.asarray(mask, dtype=bool)).tobytes()
+                       + repr(mask.shape).encode()
+                       + np.round(np.asarray(affine, dtype=float), 6).tobytes()).digest()
+    with _WEIGHTS_LOCK:
+        known = _WEIGHTS.get(atlas, {}).get(key)
+    if known is not None:
+        return known
+    weights = _roi_weights(atlas, mask, affine)
+    with _WEIGHTS_LOCK:
+        grids = _WEIGHTS.setdefault(atlas, {})
+        if len(grids) >= 4:
+            grids.clear()
+        grids[key] = weights
+    return weights
+
+
+#: Weights already built, by atlas (while it exists) and grid: another computation with
+#: the same atlas (a recomputation, the QC's carpet) does not resample it again.
+_WEIGHTS: weakref.WeakKeyDictionary[Atlas, dict[bytes, RoiWeights]] = (
+    weakref.WeakKeyDictionary())
+_WEIGHTS_LOCK = threading.Lock()
+
+
+def _roi_weights(atlas: Atlas, mask: np.ndarray, affine: np.ndarray) -> RoiWeights:
     index = np.flatnonzero(mask.ravel(order="F"))
     if atlas.kind == "labels":
         rows, cols = _label_members(atlas, mask, affine, index)

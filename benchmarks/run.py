@@ -403,8 +403,11 @@ _WINDOW_PRELUDE = (
 def _window_script(body: str) -> str:
     """Run the prelude plus ``body`` in a fresh interpreter; return its last output line."""
     env = {**os.environ, "PREPOST_SETTINGS_FILE": str(DATA / "bench_settings.ini")}
-    return subprocess.run([sys.executable, "-c", _WINDOW_PRELUDE + body], capture_output=True,
-                          text=True, check=True, env=env).stdout.strip().splitlines()[-1]
+    # the figures are printed: leave without tearing Qt down (PyQt can crash at exit)
+    end = "sys.stdout.flush(); os._exit(0)\n"
+    return subprocess.run([sys.executable, "-c", _WINDOW_PRELUDE + body + end],
+                          capture_output=True, text=True, check=True,
+                          env=env).stdout.strip().splitlines()[-1]
 
 
 def _masked_mb(paths) -> float:

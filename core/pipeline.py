@@ -11,7 +11,7 @@ import functools
 import logging
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -220,22 +220,23 @@ def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=Fal
     atlas = load_atlas(settings.atlas, settings.labels_table)
     report(0.08, "Building brain mask")
     mask = analysis_mask(inputs)
-    weights = roi_weights(atlas, mask, pre.affine)
     seed_atlas = clinical_seed_atlas(SEED_RADIUS_MM)
-    seed_weights = roi_weights(seed_atlas, mask, pre.affine)
     if cache is not None:
         cache.keep_only([pre.path, post.path])  # another patient's voxels go first
     held = [cache.get(scan.path, mask) if cache is not None else None for scan in (pre, post)]
     report(0.1, "Reading both sessions' voxels" if None in held else
            "Using both sessions' voxels held in memory")
     # The two sessions are independent: decompression (isal) and numpy release the GIL,
-    # so reading and reducing them side by side uses both cores.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="session") as pool:
-        futures = [pool.submit(_process_session, scan, role, mask, atlas, weights,
-                               seed_atlas, seed_weights, settings, strategy, report, defer_qc,
-                               cache, one)
+    # so reading and reducing them side by side uses both cores.  The ROI weights are
+    # built beside them (resampling an atlas may first import nilearn, on a cold start).
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="session") as pool:
+        both = pool.submit(lambda: (roi_weights(atlas, mask, pre.affine),
+                                    roi_weights(seed_atlas, mask, pre.affine)))
+        futures = [pool.submit(_process_session, scan, role, mask, atlas, both,
+                               seed_atlas, settings, strategy, report, defer_qc, cache, one)
                    for scan, role, one in zip((pre, post), inputs.sessions, held, strict=True)]
         results = [future.result() for future in futures]
+        weights = both.result()[0]
     series = [result.series for result in results]
     keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
     dropped = atlas.n_rois - weights.kept.size
@@ -264,29 +265,30 @@ def _both_sessions(*computations: Callable[[], object]) -> tuple:
         return tuple(pool.map(lambda compute: compute(), computations))
 
 
-def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights, settings,
+def _process_session(scan, role, mask, atlas, weights: Future, seed_atlas, settings,
                      strategy, report, defer_qc=False, cache: VoxelCache | None = None,
                      held: SessionVoxels | None = None) -> _SessionResult:
     """Derive one session's ROI and seed signals and QC from its voxels, read at most once.
 
     Voxels already ``held`` are averaged in memory.  Otherwise the file is read
     once: the ROI means and the finiteness check are computed block by block as
-    the voxels go by, and the voxels are kept (in ``cache`` when given) unless
-    nothing needs them (QC deferred without a cache: the deferred QC then reads
-    them again, streamed, :func:`core.qc.session.streamed_session_qc`).
+    the voxels go by (from the block where the ``weights`` are ready: the ones
+    before are averaged from memory), and the voxels are kept (in ``cache`` when
+    given) unless nothing needs them (QC deferred without a cache: the deferred
+    QC then reads them again, streamed, :func:`core.qc.session.streamed_session_qc`).
     """
     if held is not None:
-        (roi_signals, seed_roi_signals), global_signal = held.roi_signals(
-            [weights, seed_weights])
+        (roi_signals, seed_roi_signals), global_signal = held.roi_signals(weights.result())
     else:
         finite = FiniteCheck()
-        averager = RoiAverager([weights, seed_weights], scan.n_volumes)
-        if cache is None and defer_qc:
+        if cache is None and defer_qc:  # nothing kept to catch up from: wait for the weights
+            averager = RoiAverager(weights.result(), scan.n_volumes)
             origin = np.empty(int(mask.sum()), dtype=np.float32)
             masked_voxels(scan.img, mask, (finite, averager), keep=False, origin=origin)
         else:
-            held = read_session_voxels(scan.img, mask, scan.path, (finite, averager))
-            origin = held.origin
+            late = _LateAverager(weights, scan.n_volumes)
+            held = read_session_voxels(scan.img, mask, scan.path, (finite, late))
+            averager, origin = late.finish(held.data), held.origin
         averager.add_origin(origin)
         roi_signals, seed_roi_signals = averager.signals
         global_signal = averager.volume_mean
@@ -309,6 +311,7 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     cleaned = series.cleaned
     cleaned.label = role
     assert seeds is not None
+    seed_weights = weights.result()[1]
     seed_signals = {seed_atlas.roi_names[k]: seeds[:, column]
                     for column, k in enumerate(seed_weights.kept)}
     assert series.extra_unfiltered is not None
@@ -326,6 +329,31 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
     report(0.6, f"Quality control of {role}")
     return _SessionResult(series, seed_signals, held_session_qc(scan, cleaned, held, atlas),
                           seed_unfiltered)
+
+
+class _LateAverager:
+    """A RoiAverager whose weights are built while the voxels are already being read."""
+
+    def __init__(self, weights: Future, n_volumes: int) -> None:
+        self._weights, self._n_volumes = weights, n_volumes
+        self._averager: RoiAverager | None = None
+        self._first = n_volumes  # the first volume averaged while reading
+
+    def add(self, first: int, block: np.ndarray) -> None:
+        if self._averager is None:
+            if not self._weights.done():
+                return  # averaged from memory once the read is over
+            self._averager = RoiAverager(self._weights.result(), self._n_volumes)
+            self._first = first
+        self._averager.add(first, block)
+
+    def finish(self, data: np.ndarray, block: int = 32) -> RoiAverager:
+        """Average the volumes read before the weights were ready; return the averager."""
+        if self._averager is None:
+            self._averager = RoiAverager(self._weights.result(), self._n_volumes)
+        for start in range(0, self._first, block):
+            self._averager.add(start, data[start : min(start + block, self._first)])
+        return self._averager
 
 
 def _deferred_qc(ref, scan, cleaned, mask, atlas):

@@ -11,12 +11,14 @@ __all__ = ["HEAVY_MODULES", "warm_up_in_background"]
 
 log = logging.getLogger(__name__)
 
-#: Modules the first analysis needs; importing them takes ~2 s on a cold start.
+#: Modules the first analysis needs; importing them takes ~2 s on a cold start.  In the
+#: order a patient opened at once needs them after its voxels are read (which needs
+#: only numpy, isal, nibabel and the brain mask, kept on disk by core.atlas.templates):
+#: denoising, partial correlation; then what the statistics and seed maps need.
 HEAVY_MODULES = (
-    "scipy.signal", "scipy.sparse", "scipy.spatial", "pandas", "nilearn.signal",
-    "nilearn.image", "nilearn.datasets", "nilearn.connectome",
-    "nilearn.interfaces.fmriprep", "core.pipeline", "core.review", "core.maps.prepare",
-    "core.maps.seedmaps",
+    "nilearn.signal", "scipy.signal", "nilearn.image", "nilearn.connectome", "scipy.sparse",
+    "pandas", "core.pipeline", "nilearn.datasets", "nilearn.interfaces.fmriprep",
+    "scipy.spatial", "core.review", "core.maps.prepare", "core.maps.seedmaps",
 )
 
 

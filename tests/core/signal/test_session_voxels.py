@@ -116,3 +116,31 @@ def test_a_review_reads_each_file_once(demo_copy, demo_comparison, monkeypatch):
                                    strategy=first.strategy)
     xyz = (-8.0, -56.0, 26.0)
     assert np.abs(seed_map(pre, xyz) - seed_map(alone, xyz)).max() < 1e-5
+
+
+def test_roi_means_are_the_same_when_the_weights_come_late(image):
+    """A cold start reads before the atlas is resampled: the missed volumes come from memory."""
+    from concurrent.futures import Future
+
+    from core.pipeline import _LateAverager
+
+    img, mask, affine = image
+    labels = np.zeros(mask.shape, dtype=np.int16)
+    labels[1:4, 2:7, 1:5], labels[4:6, 2:7, 1:5] = 1, 2
+    weights = roi_weights(_two_roi_atlas(labels, affine, (1, 2)), mask, affine)
+    pending: Future = Future()
+    late = _LateAverager(pending, img.shape[3])
+
+    class ReadyAfterTwoBlocks:
+        calls = 0
+
+        def add(self, first, block):
+            self.calls += 1
+            if self.calls == 2:
+                pending.set_result([weights])
+
+    held = read_session_voxels(img, mask, img.get_filename(), (ReadyAfterTwoBlocks(), late))
+    averager = late.finish(held.data)
+    averager.add_origin(held.origin)
+    (expected,), _ = held.roi_signals([weights])
+    np.testing.assert_array_equal(averager.signals[0], expected)

@@ -15,9 +15,10 @@ signal with the signals of all *other* target voxels ``j``.  Three measures:
     Buckner et al. 2009).
 
 ``mean_z`` and ``degree`` need every ``r_ij``: the voxel × voxel matrix is
-computed in tiles (float32 products of unit series, never whole).  With all
-voxels as targets it is symmetric: each pair is computed once, the tile's row
-sums going to its sources and its column sums to its targets.
+computed in tiles (float32 products of unit series, never whole) on every core
+(:mod:`core.maps.gbc_tiles`).  With all voxels as targets it is symmetric: each
+pair is computed once, the tile's row sums going to its sources and its column
+sums to its targets.
 
 Cost, with ``V`` brain voxels, ``T`` volumes and ``K`` the rank of the denoising
 (:attr:`core.maps.prepare.PreparedSession.rank`; 2 mm: ``V`` ≈ 235,000, ``T`` =
@@ -60,8 +61,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from core.maps.gbc_tiles import lattice_sums, symmetric_sums
 from core.maps.prepare import PreparedSession
-from core.signal.connectivity import R_MAX
 
 __all__ = ["DEGREE_THRESHOLD", "GBC_MEASURES", "gbc_flops", "gbc_map", "gbc_maps"]
 
@@ -73,11 +74,9 @@ ProgressCallback = Callable[[float, str], None]
 GBC_MEASURES = ("mean_z", "mean_r", "degree")
 #: Correlation above which a pair counts towards the degree.
 DEGREE_THRESHOLD = 0.25
-#: Source voxels whose unit series are computed at once (their products with all targets).
+#: Source voxels whose unit series are computed at once (their products with all targets):
+#: the targets' unit series are computed again for each block, ``T / SOURCE_BLOCK`` more work.
 SOURCE_BLOCK = 8192
-#: Target voxels per tile, and source rows per tile: a tile is 512 × 1024 float32 (2 MB).
-TARGET_TILE = 1024
-ROW_TILE = 512
 
 
 def _report_none(fraction: float, message: str) -> None:
@@ -188,14 +187,6 @@ def gbc_flops(n_voxels: int, rank: int, measure: str = "mean_z",
     return 2.0 * n_voxels * n_targets * rank
 
 
-def _transform(tile: np.ndarray, measure: str, threshold: float) -> np.ndarray:
-    """Tile of correlations → what is summed (z, or 1 above the threshold), in place or new."""
-    if measure == "degree":
-        return (tile > threshold).astype(np.float32)
-    np.clip(tile, -R_MAX, R_MAX, out=tile)
-    return np.arctanh(tile, out=tile)
-
-
 def gbc_map(
     prepared: PreparedSession,
     *,
@@ -222,11 +213,11 @@ def gbc_map(
     threshold : float, default=0.25
         ``degree`` only: the correlation a pair must exceed.
     block_size : int, optional
-        Source voxels per block (default :data:`SOURCE_BLOCK`); progress is
-        reported, and cancelling takes effect, after each block.
+        Source voxels per block of work (default :data:`SOURCE_BLOCK`).
     progress : callable, optional
-        ``progress(fraction, message)`` with the fraction of the work done; may
-        raise :class:`core.errors.AnalysisCancelled`.
+        ``progress(fraction, message)`` with the fraction of the work done,
+        every half second and at the end; may raise
+        :class:`core.errors.AnalysisCancelled` (the work stops within a tile).
 
     Returns
     -------
@@ -254,77 +245,15 @@ def gbc_map(
         out[sources] = total / others
         report(1.0, f"Global connectivity of {label} (100%)")
         return out
-    sums = np.zeros(prepared.n_voxels, dtype=np.float64)
     block = block_size or SOURCE_BLOCK
     if targets.size == sources.size:
-        _symmetric_sums(units, sources, sums, measure, threshold, block, report, label)
+        sums = symmetric_sums(units.rows, sources, prepared.n_voxels, measure, threshold,
+                              block, report, label)
     else:
-        _lattice_sums(units, sources, targets, sums, measure, threshold, block, report, label)
+        sums = lattice_sums(units.rows, sources, targets, prepared.n_voxels, measure,
+                            threshold, block, report, label)
     out[sources] = sums[sources] / others
     return out
-
-
-def _symmetric_sums(units: _UnitSeries, voxels: np.ndarray, sums: np.ndarray, measure: str,
-                    threshold: float, block: int, report: ProgressCallback, label: str) -> None:
-    """Row sums of the transformed correlation matrix of ``voxels`` with itself, diagonal left out.
-
-    Each pair is computed once: a tile's row sums go to its sources, its column
-    sums to its targets.
-    """
-    n = voxels.size
-    total_pairs = n * (n + 1) / 2
-    done_pairs = 0.0
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        source = units.rows(voxels[start:stop])
-        # pairs inside the block: the upper triangle, a row tile at a time
-        for r0 in range(0, stop - start, ROW_TILE):
-            r1 = min(r0 + ROW_TILE, stop - start)
-            tile = _transform(source[r0:r1] @ source[r0:].T, measure, threshold)
-            tile[np.arange(r1 - r0), np.arange(r1 - r0)] = 0.0  # the voxel with itself
-            sums[voxels[start + r0 : start + r1]] += tile.sum(axis=1, dtype=np.float64)
-            # the square r0:r1 × r0:r1 holds each of its pairs twice: its rows count them
-            sums[voxels[start + r1 : stop]] += tile[:, r1 - r0 :].sum(axis=0,
-                                                                        dtype=np.float64)
-        # pairs with every later voxel
-        for t0 in range(stop, n, TARGET_TILE):
-            t1 = min(t0 + TARGET_TILE, n)
-            target = units.rows(voxels[t0:t1])
-            column_sums = np.zeros(t1 - t0, dtype=np.float64)
-            for r0 in range(0, stop - start, ROW_TILE):
-                r1 = min(r0 + ROW_TILE, stop - start)
-                tile = _transform(source[r0:r1] @ target.T, measure, threshold)
-                sums[voxels[start + r0 : start + r1]] += tile.sum(axis=1, dtype=np.float64)
-                column_sums += tile.sum(axis=0, dtype=np.float64)
-            sums[voxels[t0:t1]] += column_sums
-        done_pairs += (stop - start) * (n - start) - (stop - start) * (stop - start - 1) / 2
-        fraction = min(done_pairs / total_pairs, 1.0)
-        report(fraction, f"Global connectivity of {label} ({100 * fraction:.0f}%)")
-
-
-def _lattice_sums(units: _UnitSeries, sources: np.ndarray, targets: np.ndarray,
-                  sums: np.ndarray, measure: str, threshold: float, block: int,
-                  report: ProgressCallback, label: str) -> None:
-    """Row sums of the transformed correlations of ``sources`` with ``targets``, self left out."""
-    target_rows = units.rows(targets)
-    position = np.full(sums.size, -1, dtype=np.int64)
-    position[targets] = np.arange(targets.size)
-    chunk = 4 * TARGET_TILE
-    for start in range(0, sources.size, block):
-        stop = min(start + block, sources.size)
-        for r0 in range(start, stop, ROW_TILE):
-            r1 = min(r0 + ROW_TILE, stop)
-            rows = sources[r0:r1]
-            source = units.rows(rows)
-            own = position[rows]
-            for t0 in range(0, targets.size, chunk):
-                t1 = min(t0 + chunk, targets.size)
-                tile = _transform(source @ target_rows[t0:t1].T, measure, threshold)
-                inside = (own >= t0) & (own < t1)
-                tile[np.flatnonzero(inside), own[inside] - t0] = 0.0  # the voxel with itself
-                sums[rows] += tile.sum(axis=1, dtype=np.float64)
-        fraction = stop / sources.size
-        report(fraction, f"Global connectivity of {label} ({100 * fraction:.0f}%)")
 
 
 def gbc_maps(

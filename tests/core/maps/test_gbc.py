@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import AnalysisCancelled
-from core.maps import gbc
+from core.maps import gbc_tiles
 from core.maps.gbc import gbc_flops, gbc_map, gbc_maps
 from core.maps.prepare import prepare_from_array
 from core.signal.connectivity import R_MAX
@@ -44,8 +44,8 @@ def _brute(x, gsr=False, targets=None, measure="mean_z", threshold=0.25):
 @pytest.fixture
 def small_tiles(monkeypatch):
     """Tiles far smaller than the data, so every tile path (diagonal, off-diagonal) runs."""
-    monkeypatch.setattr(gbc, "ROW_TILE", 16)
-    monkeypatch.setattr(gbc, "TARGET_TILE", 24)
+    monkeypatch.setattr(gbc_tiles, "ROW_TILE", 16)
+    monkeypatch.setattr(gbc_tiles, "TARGET_TILE", 24)
 
 
 @pytest.mark.parametrize("gsr", [False, True])
@@ -122,7 +122,9 @@ def test_gbc_maps_pre_post_delta_and_progress():
     g_pre, g_post, delta = gbc_maps(pre, post, block_size=50,
                                     progress=lambda f, m: seen.append(f))
     assert np.array_equal(delta, g_post - g_pre)
-    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0) and len(seen) == 12
+    # every half second and at the end of each session: the last of each is its whole
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert pytest.approx(0.5) in seen
 
 
 def test_gbc_can_be_cancelled():
@@ -137,3 +139,28 @@ def test_gbc_can_be_cancelled():
     with pytest.raises(AnalysisCancelled):
         gbc_map(prepared, block_size=32, progress=progress)
     assert len(calls) == 1
+
+
+def test_a_cancel_stops_every_worker_within_a_tile(monkeypatch, small_tiles):
+    import time
+
+    transform, tiles = gbc_tiles._transform, []
+
+    def slow(tile, measure, threshold):
+        time.sleep(0.02)
+        tiles.append(tile.shape)
+        return transform(tile, measure, threshold)
+
+    def progress(fraction, message):
+        raise AnalysisCancelled
+
+    monkeypatch.setattr(gbc_tiles, "_transform", slow)
+    prepared = prepare_from_array(*_data(), AFFINE)
+    gbc_map(prepared, block_size=32)
+    whole = len(tiles)
+    tiles.clear()
+    with pytest.raises(AnalysisCancelled):
+        gbc_map(prepared, block_size=32, progress=progress)
+    # tiles of >= 20 ms: the first report (after 0.5 s) cancels, and every worker stops
+    # after the tile it is on, long before the map is done
+    assert whole > 100 and 0 < len(tiles) < whole // 2

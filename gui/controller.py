@@ -124,14 +124,13 @@ class SessionController(QObject):
             self.publish(self.state.with_display(**changes))
         self.display_changed.emit(display)
 
-    # The openers import core lazily: the scientific stack (nilearn, pandas, scipy)
-    # costs ~1 s of imports, which would delay the window; core.warmup loads it
-    # in the background once the window shows.
+    # The openers import core in the worker: the scientific stack (nibabel, pandas,
+    # nilearn, scipy) costs a second or more of imports, which must neither delay the
+    # window nor block it when a patient is opened at once; core.warmup loads it in the
+    # background once the window shows.
     def open_demo(self) -> None:
-        from core.demo import open_demo_patient
-
         # the first run generates the demo (~10 s): its progress goes to the job's
-        self._start(lambda progress: open_demo_patient(progress=progress))
+        self._start(lambda progress: _open("core.demo", "open_demo_patient", progress=progress))
 
     def reference_for(self, inputs) -> str | None:
         """Return the reference that judges these inputs (the demo patient: its own)."""
@@ -152,19 +151,13 @@ class SessionController(QObject):
         self.demo_reference_ready.emit(self.demo_reference)
 
     def open_fmriprep(self, path: str | Path) -> None:
-        from core.io.inputs import open_fmriprep
-
-        self._start(lambda: open_fmriprep(path))
+        self._start(lambda: _open("core.io.inputs", "open_fmriprep", path))
 
     def open_nifti_pair(self, pre: str | Path, post: str | Path) -> None:
-        from core.io.inputs import open_nifti_pair
-
-        self._start(lambda: open_nifti_pair(pre, post))
+        self._start(lambda: _open("core.io.inputs", "open_nifti_pair", pre, post))
 
     def open_timeseries(self, pre: str | Path, post: str | Path) -> None:
-        from core.io.inputs import open_timeseries_pair
-
-        self._start(lambda: open_timeseries_pair(pre, post))
+        self._start(lambda: _open("core.io.inputs", "open_timeseries_pair", pre, post))
 
     def recompute(self, settings: AnalysisSettings | None = None) -> None:
         """Run the comparison again on the open patient with new settings."""
@@ -219,6 +212,13 @@ class SessionController(QObject):
         self.comparison_ready.emit(comparison)
         if inputs.kind == "demo":
             self._build_demo_reference()
+
+
+def _open(module: str, function: str, *args, **kwargs):
+    """Run in the worker: import the opener there (not on the GUI thread) and open."""
+    import importlib
+
+    return getattr(importlib.import_module(module), function)(*args, **kwargs)
 
 
 def _demo_reference_work(progress: Callable) -> str:

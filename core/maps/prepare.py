@@ -28,6 +28,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -596,14 +597,22 @@ def prepare_patient(
     settings = settings or AnalysisSettings()
     report = progress or _report_none
     strategy, _ = resolve_strategy(inputs, settings)
+    from threadpoolctl import threadpool_limits
+
     report(0.0, "Building brain mask")
     mask = analysis_mask(inputs)
-    out = []
-    for i, scan in enumerate((inputs.pre_scan, inputs.post_scan)):
+    done = [0.0, 0.0]
+    lock = threading.Lock()
+
+    def one(i: int) -> PreparedSession:
+        scan = (inputs.pre_scan, inputs.post_scan)[i]
         assert scan is not None
 
-        def part(fraction: float, message: str, i: int = i) -> None:
-            report(0.02 + 0.49 * (i + fraction), message)
+        def part(fraction: float, message: str) -> None:
+            with lock:
+                done[i] = fraction
+                overall = 0.02 + 0.98 * (done[0] + done[1]) / 2
+            report(overall, message)
 
         held = voxels.get(scan.path, mask) if voxels is not None else None
         prepared = prepare_session_voxels(scan, mask, settings, part, strategy=strategy,
@@ -611,6 +620,12 @@ def prepare_patient(
                                           cleaning=cleaning[i] if cleaning else None)
         if voxels is not None and held is None:
             voxels.put(prepared.voxels)
-        out.append(prepared)
+        return prepared
+
+    # the sessions side by side, each with single-threaded BLAS: under load, BLAS threads
+    # synchronising on every product of a chunk cost more than they bring
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="prepare") as pool:
+        pre, post = pool.map(one, (0, 1))
     report(1.0, "Voxels prepared")
-    return out[0], out[1]
+    return pre, post

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from core.review_state import DisplayOptions, ReviewState
 from core.settings import AnalysisSettings
 from core.signal.session_voxels import VoxelCache
+from core.warmup import hold_later_imports, release_later_imports
 from gui.display_data import SliceData
 from gui.jobs import JobRunner
 from gui.strings import STRENGTH_MAP
@@ -88,6 +89,9 @@ class SessionController(QObject):
         self.jobs = JobRunner("session", self)
         self.jobs.progressed.connect(self.progress_changed)
         self.jobs.busy_changed.connect(self.busy_changed)
+        # while a patient opens, background imports not needed for its first view wait
+        self.jobs.busy_changed.connect(
+            lambda busy: hold_later_imports() if busy else release_later_imports())
         self.jobs.succeeded.connect(self._on_succeeded)
         self.jobs.failed.connect(lambda _job, message: self.error_occurred.emit(message))
         self.jobs.cancelled.connect(lambda _job: self.cancelled.emit())

@@ -63,10 +63,14 @@ def display_template_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def preload_templates() -> None:
-    """Load nilearn's 2 mm masks and template once (about 1 s cold), e.g. while idle."""
-    for kind in _LOADERS:
-        _template(kind)
+    """Load the display template, and nilearn's 2 mm masks unless they are kept on disk.
+
+    About 1 s the first time on a machine (nilearn derives them), then a read.
+    """
     _display_template()
+    if not _folder().is_dir() or not any(_folder().glob("brain_*.npy")):
+        for kind in _LOADERS:
+            _template(kind)
 
 
 @lru_cache(maxsize=4)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from core.blas import use_single_threaded_blas
 from core.review_state import DisplayOptions, ReviewState
 from core.settings import AnalysisSettings
 from core.signal.session_voxels import VoxelCache
@@ -67,6 +68,7 @@ class SessionController(QObject):
     def __init__(self, settings: AnalysisSettings | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        use_single_threaded_blas()  # the window computes in its own threads (core.blas)
         self.settings = settings or AnalysisSettings()
         self.state: ReviewState | None = None
         self.display = DisplayOptions()

@@ -96,6 +96,20 @@ def test_seed_map_with_scrubbing_equals_nilearn(demo):
     assert np.abs(to_volume(ours, mask)[in_sub] - ref).max() < TOL
 
 
+def test_seed_map_with_global_signal_regression_equals_nilearn(demo):
+    """GSR with strategy none: the brain's mean signal is the confound, as nilearn is given it."""
+    inputs, mask = demo
+    scan = inputs.post_scan
+    prepared = prepare_session_voxels(scan, mask, DenoiseSettings(strategy="none", gsr=True))
+    data = np.asarray(scan.img.dataobj, dtype=np.float64)[mask]  # (n_voxels, n_volumes)
+    global_signal = data.mean(axis=0)[:, None]
+    ours = seed_map(prepared, SEED, 6.0)
+    ref, in_sub = _reference_z(scan, mask, SEED, 6.0, confounds=global_signal,
+                               standardize=False, detrend=True, low_pass=0.1, high_pass=0.01,
+                               t_r=scan.tr)
+    assert np.abs(to_volume(ours, mask)[in_sub] - ref).max() < TOL
+
+
 def test_seed_maps_delta_and_volume(demo):
     inputs, mask = demo
     settings = DenoiseSettings(strategy="none", band_pass=None)

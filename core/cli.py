@@ -174,7 +174,9 @@ PdfWriter = Callable[..., dict]
 
 
 def _analyze(args: argparse.Namespace, pdf_writer: PdfWriter | None = None) -> int:
+    from core.blas import use_single_threaded_blas
 
+    use_single_threaded_blas()  # the sessions are computed side by side (core.blas)
     if args.report and pdf_writer is None:
         raise InputError("PDF reports need the Qt interface installed (PyQt6 and pyqtgraph); "
                          f"cannot write {args.report}")

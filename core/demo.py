@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,16 +131,9 @@ def demo_cache_dir() -> Path:
     -------
     Path
     """
-    override = os.environ.get("PREPOST_CACHE_DIR")
-    if override:
-        return Path(override)
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "prepost-review"
+    from core.resources import user_cache_dir
+
+    return user_cache_dir()
 
 
 def ensure_demo_patient(cache_dir: str | Path | None = None,

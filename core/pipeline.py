@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,7 +28,7 @@ from core.maps.seeds import (
     empty_named_edges,
     named_edges_from_signals,
 )
-from core.qc import session_qc, streamed_session_qc
+from core.qc import held_session_qc, session_qc, streamed_session_qc
 from core.results import Comparison, RoiSet, SessionConnectivity
 from core.settings import AnalysisSettings
 from core.signal.connectivity import correlation_matrix, fisher_z, partial_correlation_matrix
@@ -40,7 +41,8 @@ from core.signal.denoise import (
 )
 from core.signal.extract import masked_voxels, roi_weights
 from core.signal.masking import analysis_mask
-from core.signal.voxel_reducers import FiniteCheck, RoiAverager, VoxelMoments
+from core.signal.session_voxels import SessionVoxels, VoxelCache, read_session_voxels
+from core.signal.voxel_reducers import FiniteCheck, RoiAverager
 from core.stats.inference import signal_pair_tests
 
 __all__ = ["ProgressCallback", "run_comparison"]
@@ -61,6 +63,7 @@ def run_comparison(
     settings: AnalysisSettings | None = None,
     progress: ProgressCallback | None = None,
     defer_qc: bool = False,
+    voxels: VoxelCache | None = None,
 ) -> Comparison:
     """Compute pre and post connectivity and their difference for one patient.
 
@@ -77,7 +80,13 @@ def run_comparison(
         Leave the voxel-based quality control (DVARS, tSNR, carpet) for
         :meth:`core.results.Comparison.quality_control`, so the connectivity is
         available sooner (the review window computes QC after its first view).
-        The voxels are not kept: the deferred QC reads them again, streamed.
+        It uses the voxels held in ``voxels`` while they are held, else reads
+        them again, streamed.
+    voxels : VoxelCache, optional
+        Keeps each session's voxels between runs: a session whose file is held
+        (unchanged on disk) is not read again; one that is not is read once and
+        added; voxels of other files are dropped first.  Without it the voxels
+        are held only while this run needs them.
 
     Returns
     -------
@@ -95,7 +104,7 @@ def run_comparison(
     warnings = list(inputs.warnings) + warnings
     if inputs.is_image_based:
         rois, series, atlas, qc, edges = _image_timeseries(inputs, settings, strategy, report,
-                                                            warnings, defer_qc)
+                                                            warnings, defer_qc, voxels)
     else:
         rois, series, atlas = _table_timeseries(inputs, settings, report, warnings)
         qc, edges = None, empty_named_edges()
@@ -205,23 +214,30 @@ def _test_named_edges(edges: pd.DataFrame, results: list[_SessionResult]) -> pd.
     return edges
 
 
-def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False):
+def _image_timeseries(inputs, settings, strategy, report, warnings, defer_qc=False,
+                      cache: VoxelCache | None = None):
     pre, post = inputs.pre_scan, inputs.post_scan
     report(0.02, "Loading atlas")
     atlas = load_atlas(settings.atlas, settings.labels_table)
     report(0.08, "Building brain mask")
     mask = analysis_mask(inputs)
-    weights = roi_weights(atlas, mask, pre.affine)
     seed_atlas = clinical_seed_atlas(SEED_RADIUS_MM)
-    seed_weights = roi_weights(seed_atlas, mask, pre.affine)
-    report(0.1, "Reading both sessions' voxels")
+    if cache is not None:
+        cache.keep_only([pre.path, post.path])  # another patient's voxels go first
+    held = [cache.get(scan.path, mask) if cache is not None else None for scan in (pre, post)]
+    report(0.1, "Reading both sessions' voxels" if None in held else
+           "Using both sessions' voxels held in memory")
     # The two sessions are independent: decompression (isal) and numpy release the GIL,
-    # so reading and reducing them side by side uses both cores.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="session") as pool:
-        futures = [pool.submit(_process_session, scan, role, mask, atlas, weights,
-                               seed_atlas, seed_weights, settings, strategy, report, defer_qc)
-                   for scan, role in zip((pre, post), inputs.sessions, strict=True)]
+    # so reading and reducing them side by side uses both cores.  The ROI weights are
+    # built beside them (resampling an atlas may first import nilearn, on a cold start).
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="session") as pool:
+        both = pool.submit(lambda: (roi_weights(atlas, mask, pre.affine),
+                                    roi_weights(seed_atlas, mask, pre.affine)))
+        futures = [pool.submit(_process_session, scan, role, mask, atlas, both,
+                               seed_atlas, settings, strategy, report, defer_qc, cache, one)
+                   for scan, role, one in zip((pre, post), inputs.sessions, held, strict=True)]
         results = [future.result() for future in futures]
+        weights = both.result()[0]
     series = [result.series for result in results]
     keep = _varying_rois(series, [atlas.roi_names[k] for k in weights.kept], warnings)
     dropped = atlas.n_rois - weights.kept.size
@@ -250,38 +266,53 @@ def _both_sessions(*computations: Callable[[], object]) -> tuple:
         return tuple(pool.map(lambda compute: compute(), computations))
 
 
-def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights, settings,
-                     strategy, report, defer_qc=False) -> _SessionResult:
-    """Read one session's brain voxels once; derive ROI and seed signals and QC from them.
+def _process_session(scan, role, mask, atlas, weights: Future, seed_atlas, settings,
+                     strategy, report, defer_qc=False, cache: VoxelCache | None = None,
+                     held: SessionVoxels | None = None) -> _SessionResult:
+    """Derive one session's ROI and seed signals and QC from its voxels, read at most once.
 
-    The ROI means and the finiteness check are computed block by block while
-    the voxels are read; so are the QC moments unless QC is deferred, in which
-    case the voxels are not kept and ``qc`` is a function that computes it by
-    reading them again (:func:`core.qc.session.streamed_session_qc`).
+    Voxels already ``held`` are averaged in memory.  Otherwise the file is read
+    once: the ROI means and the finiteness check are computed block by block as
+    the voxels go by (from the block where the ``weights`` are ready: the ones
+    before are averaged from memory), and the voxels are kept (in ``cache`` when
+    given) unless nothing needs them (QC deferred without a cache: the deferred
+    QC then reads them again, streamed, :func:`core.qc.session.streamed_session_qc`).
     """
-    finite = FiniteCheck()
-    averager = RoiAverager([weights, seed_weights], scan.n_volumes)
-    moments = None if defer_qc else VoxelMoments(int(mask.sum()), scan.n_volumes)
-    reducers = (finite, averager) if moments is None else (finite, averager, moments)
-    voxels = masked_voxels(scan.img, mask, reducers, keep=not defer_qc)
-    roi_signals, seed_roi_signals = averager.signals
-    if finite.n_bad:
-        raise InputError(
-            f"expected finite values inside the brain mask, found NaN or Inf in {finite.n_bad} "
-            "voxels", scan.path,
-        )
+    if held is not None:
+        (roi_signals, seed_roi_signals), global_signal = held.roi_signals(weights.result())
+    else:
+        finite = FiniteCheck()
+        if cache is None and defer_qc:  # nothing kept to catch up from: wait for the weights
+            averager = RoiAverager(weights.result(), scan.n_volumes)
+            origin = np.empty(int(mask.sum()), dtype=np.float32)
+            masked_voxels(scan.img, mask, (finite, averager), keep=False, origin=origin)
+        else:
+            late = _LateAverager(weights, scan.n_volumes)
+            held = read_session_voxels(scan.img, mask, scan.path, (finite, late))
+            averager, origin = late.finish(held.data), held.origin
+        averager.add_origin(origin)
+        roi_signals, seed_roi_signals = averager.signals
+        global_signal = averager.volume_mean
+        if finite.n_bad:
+            raise InputError(
+                f"expected finite values inside the brain mask, found NaN or Inf in "
+                f"{finite.n_bad} voxels", scan.path,
+            )
+        if cache is not None and held is not None:
+            cache.put(held)
     report(0.4, f"Denoising {role}")
     confounds, sample_mask = select_confounds(
         scan.confounds, scan.n_volumes, settings.denoise, strategy
     )
     if settings.denoise.gsr and strategy == "none":
-        confounds = pd.DataFrame({"global_signal": averager.volume_mean})
+        confounds = pd.DataFrame({"global_signal": global_signal})
     source = f"{role} ({scan.path.name})"
     series, seeds = _clean_series(roi_signals, scan.tr, confounds, sample_mask,
                                   settings.denoise, source, extra=seed_roi_signals)
     cleaned = series.cleaned
     cleaned.label = role
     assert seeds is not None
+    seed_weights = weights.result()[1]
     seed_signals = {seed_atlas.roi_names[k]: seeds[:, column]
                     for column, k in enumerate(seed_weights.kept)}
     assert series.extra_unfiltered is not None
@@ -289,13 +320,49 @@ def _process_session(scan, role, mask, atlas, weights, seed_atlas, seed_weights,
                        for column, k in enumerate(seed_weights.kept)}
     log.info("%s: %d of %d volumes kept", role, cleaned.n_kept, scan.n_volumes)
 
-    if moments is None:
+    if defer_qc:
+        # a weak reference: a comparison kept for display does not keep the voxels alive
+        ref = weakref.ref(held) if held is not None else None
         return _SessionResult(series, seed_signals,
-                              functools.partial(streamed_session_qc, scan, cleaned, mask, atlas),
+                              functools.partial(_deferred_qc, ref, scan, cleaned, mask, atlas),
                               seed_unfiltered)
+    assert held is not None
     report(0.6, f"Quality control of {role}")
-    qc = session_qc(scan, cleaned, mask, atlas, voxels=voxels, moments=moments.result())
-    return _SessionResult(series, seed_signals, qc, seed_unfiltered)
+    return _SessionResult(series, seed_signals, held_session_qc(scan, cleaned, held, atlas),
+                          seed_unfiltered)
+
+
+class _LateAverager:
+    """A RoiAverager whose weights are built while the voxels are already being read."""
+
+    def __init__(self, weights: Future, n_volumes: int) -> None:
+        self._weights, self._n_volumes = weights, n_volumes
+        self._averager: RoiAverager | None = None
+        self._first = n_volumes  # the first volume averaged while reading
+
+    def add(self, first: int, block: np.ndarray) -> None:
+        if self._averager is None:
+            if not self._weights.done():
+                return  # averaged from memory once the read is over
+            self._averager = RoiAverager(self._weights.result(), self._n_volumes)
+            self._first = first
+        self._averager.add(first, block)
+
+    def finish(self, data: np.ndarray, block: int = 32) -> RoiAverager:
+        """Average the volumes read before the weights were ready; return the averager."""
+        if self._averager is None:
+            self._averager = RoiAverager(self._weights.result(), self._n_volumes)
+        for start in range(0, self._first, block):
+            self._averager.add(start, data[start : min(start + block, self._first)])
+        return self._averager
+
+
+def _deferred_qc(ref, scan, cleaned, mask, atlas):
+    """QC from the voxels if they are still held, else reading them again."""
+    held = ref() if ref is not None else None
+    if held is not None:
+        return held_session_qc(scan, cleaned, held, atlas)
+    return streamed_session_qc(scan, cleaned, mask, atlas)
 
 
 def _varying_rois(series, names: list[str], warnings: list[str]) -> np.ndarray:

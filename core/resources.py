@@ -7,10 +7,11 @@ exposes its location as ``sys._MEIPASS``.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-__all__ = ["resource_path", "resources_root"]
+__all__ = ["resource_path", "resources_root", "user_cache_dir"]
 
 
 def resources_root() -> Path:
@@ -55,3 +56,23 @@ def resource_path(*parts: str) -> Path:
     if any(Path(part).is_absolute() for part in parts) or ".." in Path(*parts).parts:
         raise ValueError(f"expected a path inside {root}, found {path}")
     return path
+
+
+def user_cache_dir() -> Path:
+    """Return the folder for data the application derives and keeps (not created here).
+
+    Returns
+    -------
+    Path
+        ``$PREPOST_CACHE_DIR`` if set, else the platform's user cache folder.
+    """
+    override = os.environ.get("PREPOST_CACHE_DIR")
+    if override:
+        return Path(override)
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "prepost-review"

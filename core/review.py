@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -130,6 +131,19 @@ def compute_statistics(
     ReviewStatistics
     """
     report = progress or _no_progress
+    # hashing reads the input files: done beside the rest, whose numpy work leaves a core free
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
+        hashing = pool.submit(_input_files, inputs)
+        statistics = _statistics(comparison, report, hashing)
+    if verdict is not None:
+        report(0.95, "Reference of repeat scans")
+        statistics = apply_verdict(statistics, verdict)
+    report(1.0, "Statistics ready")
+    return statistics
+
+
+def _statistics(comparison: Comparison, report: ProgressCallback, hashing: Future
+                ) -> ReviewStatistics:
     report(0.0, "Quality control")
     qc = comparison.quality_control()
     report(0.4, "Edge variances")
@@ -144,24 +158,19 @@ def compute_statistics(
     edge_variance = variances[0][ii, jj] + variances[1][ii, jj]
     networks = network_stats_table(comparison, edge_variances=models)
     report(0.9, "Hashing the inputs")
-    files = _input_files(inputs)
+    files = hashing.result()
     table, qcfc, warning = None, None, ""
     if qc is not None:
         qcfc = qc_fc(comparison, qc[0], qc[1])
         table = qc_table(qc[0], qc[1], qcfc)
         warning = motion_warning(qc[0], qc[1]) or ""
     distance, delta = _qcfc_points(comparison)
-    statistics = ReviewStatistics(
+    return ReviewStatistics(
         edges=edges, networks=networks, edge_variance=edge_variance,
         qc_pre=qc[0] if qc is not None else None, qc_post=qc[1] if qc is not None else None,
         qc_table=table, qcfc=qcfc, motion_warning=warning, input_files=files,
         distance=distance, delta_z=delta,
     )
-    if verdict is not None:
-        report(0.95, "Reference of repeat scans")
-        statistics = apply_verdict(statistics, verdict)
-    report(1.0, "Statistics ready")
-    return statistics
 
 
 def review_patient(

@@ -11,8 +11,11 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from core.blas import use_single_threaded_blas
 from core.review_state import DisplayOptions, ReviewState
 from core.settings import AnalysisSettings
+from core.signal.session_voxels import VoxelCache
+from core.warmup import hold_later_imports, release_later_imports
 from gui.display_data import SliceData
 from gui.jobs import JobRunner
 from gui.strings import STRENGTH_MAP
@@ -70,6 +73,7 @@ class SessionController(QObject):
     def __init__(self, settings: AnalysisSettings | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        use_single_threaded_blas()  # the window computes in its own threads (core.blas)
         self.settings = settings or AnalysisSettings()
         self.state: ReviewState | None = None
         self.display = DisplayOptions()
@@ -81,6 +85,9 @@ class SessionController(QObject):
         #: fitted to its inputs); the window compares them with its menus.
         self.requested_settings: AnalysisSettings | None = None
         self._job_settings = self.settings
+        #: The open patient's voxels, read once: QC, seed maps, GBC and every
+        #: recomputation start from them (a file is read again only if it changed).
+        self.voxels = VoxelCache()
         self.reference_jobs = JobRunner("demo reference", self)
         self.reference_jobs.succeeded.connect(self._on_demo_reference_built)
         self.reference_jobs.failed.connect(
@@ -90,6 +97,9 @@ class SessionController(QObject):
         self.jobs = JobRunner("session", self)
         self.jobs.progressed.connect(self.progress_changed)
         self.jobs.busy_changed.connect(self.busy_changed)
+        # while a patient opens, background imports not needed for its first view wait
+        self.jobs.busy_changed.connect(
+            lambda busy: hold_later_imports() if busy else release_later_imports())
         self.jobs.succeeded.connect(self._on_succeeded)
         self.jobs.failed.connect(lambda _job, message: self.error_occurred.emit(message))
         self.jobs.cancelled.connect(lambda _job: self.cancelled.emit())
@@ -126,14 +136,13 @@ class SessionController(QObject):
             self.publish(self.state.with_display(**changes))
         self.display_changed.emit(display)
 
-    # The openers import core lazily: the scientific stack (nilearn, pandas, scipy)
-    # costs ~1 s of imports, which would delay the window; core.warmup loads it
-    # in the background once the window shows.
+    # The openers import core in the worker: the scientific stack (nibabel, pandas,
+    # nilearn, scipy) costs a second or more of imports, which must neither delay the
+    # window nor block it when a patient is opened at once; core.warmup loads it in the
+    # background once the window shows.
     def open_demo(self) -> None:
-        from core.demo import open_demo_patient
-
         # the first run generates the demo (~10 s): its progress goes to the job's
-        self._start(lambda progress: open_demo_patient(progress=progress))
+        self._start(lambda progress: _open("core.demo", "open_demo_patient", progress=progress))
 
     def reference_for(self, inputs) -> str | None:
         """Return the reference that judges these inputs (the demo patient: its own)."""
@@ -154,19 +163,13 @@ class SessionController(QObject):
         self.demo_reference_ready.emit(self.demo_reference)
 
     def open_fmriprep(self, path: str | Path) -> None:
-        from core.io.inputs import open_fmriprep
-
-        self._start(lambda: open_fmriprep(path))
+        self._start(lambda: _open("core.io.inputs", "open_fmriprep", path))
 
     def open_nifti_pair(self, pre: str | Path, post: str | Path) -> None:
-        from core.io.inputs import open_nifti_pair
-
-        self._start(lambda: open_nifti_pair(pre, post))
+        self._start(lambda: _open("core.io.inputs", "open_nifti_pair", pre, post))
 
     def open_timeseries(self, pre: str | Path, post: str | Path) -> None:
-        from core.io.inputs import open_timeseries_pair
-
-        self._start(lambda: open_timeseries_pair(pre, post))
+        self._start(lambda: _open("core.io.inputs", "open_timeseries_pair", pre, post))
 
     def recompute(self, settings: AnalysisSettings | None = None) -> None:
         """Run the comparison again on the open patient with new settings."""
@@ -210,7 +213,8 @@ class SessionController(QObject):
     def _start(self, open_inputs: Callable) -> None:
         self._job_settings = self.settings  # the latest job wins: only its result arrives
         self._opener = open_inputs
-        self.jobs.start("open", _work, open_inputs, self.settings, message="Opening…")
+        self.jobs.start("open", _work, open_inputs, self.settings, self.voxels,
+                        message="Opening…")
 
     def _on_succeeded(self, _job, result) -> None:
         if isinstance(result, _CheckNeeded):  # quick preprocessing awaiting its check
@@ -233,6 +237,13 @@ class _CheckNeeded:
     pending: Exception
 
 
+def _open(module: str, function: str, *args, **kwargs):
+    """Run in the worker: import the opener there (not on the GUI thread) and open."""
+    import importlib
+
+    return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+
 def _demo_reference_work(progress: Callable) -> str:
     """Worker: the demo's reference of repeat scans (~1 minute the first time, then cached)."""
     from core.demo_reference import ensure_demo_reference  # lazy: the scientific stack
@@ -240,8 +251,12 @@ def _demo_reference_work(progress: Callable) -> str:
     return str(ensure_demo_reference(progress=progress))
 
 
-def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable):
-    """Run in a worker thread: open, compute, paint maps. No Qt objects are touched."""
+def _work(open_inputs: Callable, settings: AnalysisSettings, voxels: VoxelCache,
+          progress: Callable):
+    """Run in a worker thread: open, compute, paint maps. No Qt objects are touched.
+
+    The sessions' voxels are read into ``voxels`` (or taken from it when held).
+    """
     from core.io.preprocessing_route import RegistrationNotAccepted
     from core.maps.display import display_template, roi_map  # lazy: see the openers
     from core.pipeline import run_comparison
@@ -256,7 +271,7 @@ def _work(open_inputs: Callable, settings: AnalysisSettings, progress: Callable)
         return _CheckNeeded(pending)
     settings = _fit_settings(inputs, settings)
     # QC (DVARS, tSNR, carpet) follows the first view: StatsController completes it
-    comparison = run_comparison(inputs, settings, progress, defer_qc=True)
+    comparison = run_comparison(inputs, settings, progress, defer_qc=True, voxels=voxels)
     progress(1.0, "Painting brain maps")
     maps = None
     if comparison.atlas is not None:

@@ -130,26 +130,11 @@ class ExportActions(QObject):
             self.window.statusBar().showMessage(f"{message} ({percent}%)")
 
     def _on_written(self, job, result) -> None:
-        if isinstance(result, tuple):  # the report: its HTML is written, now the PDF
-            result = self._paint_report_pdf(*result)
-            if result is None:
-                return
         path = Path(result)
         self._last_written = path if path.is_dir() else path.parent
         self.window.statusBar().showMessage(f"{job.kind} done: {path}", 15000)
         self.open_folder.setVisible(True)
         self.exported.emit(str(path))
-
-    def _paint_report_pdf(self, out: Path, content, images) -> Path | None:
-        """Paint the PDF on the GUI thread (~0.3 s; Qt text layout is not thread-safe here)."""
-        from gui.report_pdf import write_pdf
-
-        try:
-            write_pdf(out, content, images=images)
-        except OSError as exc:
-            self.window.show_error(user_message(exc, "Writing the PDF report"))
-            return None
-        return out
 
     def _open_last_folder(self) -> None:
         if self._last_written is not None:
@@ -170,8 +155,8 @@ class ExportActions(QObject):
     # ------------------------------------------------------------------ report
     def export_report(self, path: str | Path | None = None, label: str | None = None) -> None:
         """Write the PDF report and its HTML twin (``.html`` next to the PDF)."""
-        from gui.export_work import write_report_html_part  # lazy: start-up time
-        from gui.report_pdf import render_report_images
+        from gui.export_work import write_report  # lazy: start-up time
+        from gui.report_pdf import prepare_fonts, render_report_images
 
         state = self._state()
         if state is None:
@@ -197,7 +182,8 @@ class ExportActions(QObject):
         except (OSError, ValueError) as exc:
             w.show_error(user_message(exc, "Drawing the report's figures"))
             return
-        self._start("Exporting the report", write_report_html_part, state, path, label,
+        prepare_fonts()  # the PDF's text is laid out in the worker
+        self._start("Exporting the report", write_report, state, path, label,
                     data.title if data is not None else None, images)
 
     # ------------------------------------------------------------------ tables and maps

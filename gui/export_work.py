@@ -26,6 +26,7 @@ __all__ = [
     "map_names",
     "map_volumes",
     "write_maps",
+    "write_report",
     "write_report_html_part",
     "write_review",
     "write_tables",
@@ -42,8 +43,7 @@ def write_report_html_part(state: ReviewState, path: str | Path, label: str,
 
     ``images`` are the figures drawn on the GUI thread, as QImages (encoded to
     PNG here, off the GUI thread; a QImage is reentrant) or PNG bytes.  The PDF
-    is painted afterwards on the GUI thread (:func:`gui.report_pdf.write_pdf`):
-    Qt's text layout is not safe to run beside the window's.
+    is painted afterwards (:func:`write_report`, in the same worker).
 
     Returns
     -------
@@ -59,6 +59,24 @@ def write_report_html_part(state: ReviewState, path: str | Path, label: str,
     content = report_content(state, patient_label=label, map_title=map_title)
     write_report_html(out.with_suffix(".html"), content, encoded)
     return out, content, images
+
+
+def write_report(state: ReviewState, path: str | Path, label: str, map_title: str | None,
+                 images: dict, progress: Progress) -> Path:
+    """Write the report's HTML (:func:`write_report_html_part`) and its PDF; return the PDF.
+
+    The PDF is Qt text layout on a ``QPdfWriter``, which Qt allows outside the
+    GUI thread (no widget, no pixmap); the window loads the fonts beforehand
+    (:func:`gui.report_pdf.prepare_fonts`).  The figures are painted from the
+    QImages drawn on the GUI thread, not decoded again.
+    """
+    from gui.report_pdf import write_pdf
+
+    out, content, figures = write_report_html_part(state, path, label, map_title, images,
+                                                   progress)
+    progress(0.8, "Writing the PDF")
+    write_pdf(out, content, images=figures)
+    return out
 
 
 def write_tables(state: ReviewState, folder: Path, progress: Progress) -> Path:

@@ -18,6 +18,7 @@ import numpy as np
 from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PyQt6.QtGui import (
     QFont,
+    QFontDatabase,
     QImage,
     QPageLayout,
     QPageSize,
@@ -31,8 +32,8 @@ from core.io.files import atomic_path
 from core.report.content import REPORT_MAP_DISPLAY, ReportContent
 from core.report.html import report_html
 
-__all__ = ["ensure_app", "png_bytes", "render_matrices_png", "render_report_images",
-           "render_slices_png", "report_style", "write_pdf"]
+__all__ = ["ensure_app", "png_bytes", "prepare_fonts", "render_matrices_png",
+           "render_report_images", "render_slices_png", "report_style", "write_pdf"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,18 @@ def _png_bytes(image: QImage) -> bytes:
         raise OSError("the figure could not be encoded as PNG")
     buffer.close()
     return bytes(data.data())
+
+
+def prepare_fonts() -> None:
+    """Load the font database and lay out a line of text here, on the GUI thread.
+
+    A report's PDF is then laid out in a worker without the font database being
+    populated there for the first time.
+    """
+    doc = QTextDocument()
+    doc.setHtml("<p>prepost-review <b>report</b> <i>Δz</i></p>")
+    doc.size()  # lays it out
+    QFontDatabase.families()
 
 
 def png_bytes(image) -> bytes:

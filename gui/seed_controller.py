@@ -124,7 +124,7 @@ class SeedController(QObject):
 
     # ------------------------------------------------------------------ preparation
     def prepare(self, inputs, settings, template: np.ndarray | None = None,
-                affine: np.ndarray | None = None) -> None:
+                affine: np.ndarray | None = None, voxels=None, comparison=None) -> None:
         """Start preparing a patient's voxel data in the background.
 
         Parameters
@@ -134,6 +134,10 @@ class SeedController(QObject):
             The comparison's settings (same denoising as the ROI path).
         template, affine : optional
             Display grid (by default nilearn's 2 mm MNI template).
+        voxels : core.signal.session_voxels.VoxelCache, optional
+            The sessions' voxels already held (read when absent).
+        comparison : core.results.Comparison, optional
+            Computed from ``inputs`` with ``settings``: its cleaning operators are reused.
         """
         self._forget()  # no "idle" in between: a view restore waits for "ready"
         self.inputs = inputs
@@ -141,7 +145,13 @@ class SeedController(QObject):
             self._set_state("no_voxels")
             return
         self._set_state("preparing")
-        self._start_long("prepare", prepare_work, inputs, settings, template, affine)
+        cleaning = None
+        if comparison is not None and all(
+                s.cleaning_operator is not None for s in (comparison.pre, comparison.post)):
+            cleaning = [(s.cleaning_operator, s.sample_mask)
+                        for s in (comparison.pre, comparison.post)]
+        self._start_long("prepare", prepare_work, inputs, settings, template, affine, voxels,
+                         cleaning)
 
     def _on_prepared(self, result) -> None:
         self.prepared = result[:2]

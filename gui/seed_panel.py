@@ -367,7 +367,8 @@ def install_seed_tab(window) -> tuple[SeedController, SeedPanel]:
             return
         maps = panel.strength_maps
         seeds.prepare(c.inputs, c.settings, None if maps is None else maps.template,
-                      None if maps is None else maps.affine)
+                      None if maps is None else maps.affine, voxels=c.voxels,
+                      comparison=comparison)
 
     c.maps_ready.connect(panel.set_strength_maps)
     c.comparison_ready.connect(panel.set_comparison)

@@ -117,17 +117,40 @@ class VoxelMaps:
         return self.kind + ("" if self.stride == 1 else f"_stride{self.stride}")
 
 
-def prepare_work(inputs, settings, template, affine, progress):
-    """Worker thread: prepare both sessions and the display look-up. No Qt objects."""
+def prepare_work(inputs, settings, template, affine, voxels, cleaning, progress):
+    """Worker thread: prepare both sessions and the display look-up. No Qt objects.
+
+    ``voxels`` (a VoxelCache) holds the sessions' voxels read for the first view
+    and ``cleaning`` the comparison's cleaning operators: nothing is read again.
+    """
     from core.maps.prepare import prepare_patient
 
-    pre, post = prepare_patient(inputs, settings, progress)
+    pre, post = prepare_patient(inputs, settings, progress, voxels=voxels, cleaning=cleaning)
     if template is None:
         from core.maps.display import display_template
 
         img = display_template()
         template, affine = img.get_fdata(dtype="float32"), img.affine
-    return pre, post, DisplayGrid.build(template, affine, pre.mask, pre.affine)
+    return pre, post, _display_grid(template, affine, pre.mask, pre.affine)
+
+
+_GRIDS: dict[bytes, DisplayGrid] = {}
+
+
+def _display_grid(template, affine, mask, data_affine) -> DisplayGrid:
+    """Return the display look-up, built once per display grid and brain mask."""
+    import hashlib
+
+    key = hashlib.sha1(b"".join([
+        repr(template.shape).encode(), np.asarray(affine, dtype=float).tobytes(),
+        np.packbits(mask).tobytes(), repr(mask.shape).encode(),
+        np.asarray(data_affine, dtype=float).tobytes(),
+        hashlib.sha1(np.ascontiguousarray(template).tobytes()).digest()])).digest()
+    grid = _GRIDS.get(key)
+    if grid is None:
+        _GRIDS.clear()  # one patient at a time
+        grid = _GRIDS[key] = DisplayGrid.build(template, affine, mask, data_affine)
+    return grid
 
 
 def seed_title(xyz_mm, radius_mm: float) -> str:

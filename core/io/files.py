@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,8 +112,17 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: Digests already computed, by (path, size, modification time): a file is hashed once
+#: per version, however often a review of it is recomputed.
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
 def sha256_file(path: str | Path) -> str:
     """SHA-256 hex digest of a file, read in 1 MiB chunks.
+
+    The digest of a file whose path, size and modification time are unchanged
+    is remembered, not computed again.
 
     Parameters
     ----------
@@ -122,8 +132,20 @@ def sha256_file(path: str | Path) -> str:
     -------
     str
     """
+    resolved = Path(path).resolve()
+    info = resolved.stat()
+    key = (str(resolved), int(info.st_size), int(info.st_mtime_ns))
+    with _DIGESTS_LOCK:
+        known = _DIGESTS.get(key)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
+    with resolved.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    hexdigest = digest.hexdigest()
+    with _DIGESTS_LOCK:
+        if len(_DIGESTS) > 256:
+            _DIGESTS.clear()
+        _DIGESTS[key] = hexdigest
+    return hexdigest

@@ -29,9 +29,12 @@ def display_template() -> nib.Nifti1Image:
         nilearn's ``load_mni152_template(resolution=2)``: a 3D float image with
         a diagonal, positive-axis affine (x to the right, y anterior, z up).
     """
-    from nilearn.datasets import load_mni152_template
+    import nibabel as nib
 
-    return load_mni152_template(resolution=2)
+    from core.atlas.templates import display_template_data
+
+    data, affine = display_template_data()  # kept on disk: no nilearn import on later starts
+    return nib.Nifti1Image(data, affine)
 
 
 def mm_to_voxel(affine: np.ndarray, xyz_mm: Any) -> np.ndarray:

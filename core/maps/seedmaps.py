@@ -1,11 +1,13 @@
 """Seed-to-voxel connectivity maps, computed live from prepared voxel data.
 
-Each session is prepared once (in a worker thread): the brain voxels are
-denoised exactly like the ROI path (:func:`core.signal.denoise.clean_signals`, i.e.
-nilearn ``signal.clean`` with the session's confounds, scrubbing sample mask,
-detrending and band-pass), then every voxel series is centred and scaled to
-unit norm over the kept volumes. A seed map is then one float32
-matrix-vector product: ``r = U @ s`` where ``s`` is the unit-norm seed signal.
+Each session is prepared once (in a worker thread, :mod:`core.maps.prepare`): the
+brain voxels are denoised exactly like the ROI path
+(:func:`core.signal.denoise.clean_signals`, i.e. nilearn ``signal.clean`` with the
+session's confounds, scrubbing sample mask, detrending and band-pass), centred
+and scaled to unit norm over the kept volumes — as one linear map applied to the
+voxels held in memory, never a second copy.  A seed map is then one float32
+matrix-vector product with those voxels: ``r_i = u_i · s`` where ``s`` is the
+unit-norm seed signal (:meth:`core.maps.prepare.PreparedSession.correlations`).
 
 The seed signal is the mean denoised signal of the sphere's voxels (mask
 voxels within the radius of the point, plus the voxel nearest to the point),
@@ -66,7 +68,7 @@ def seed_map(prepared: PreparedSession, xyz_mm: Sequence[float],
         When the sphere holds no brain voxel or no varying signal.
     """
     seed = prepared.seed_vector(xyz_mm, radius_mm)
-    return _fisher(prepared.data @ seed)
+    return _fisher(prepared.correlations(seed))
 
 
 def seed_maps(pre: PreparedSession, post: PreparedSession, xyz_mm: Sequence[float],
@@ -85,7 +87,7 @@ def seed_maps(pre: PreparedSession, post: PreparedSession, xyz_mm: Sequence[floa
     z_pre, z_post, delta : ndarray of float32, shape (n_voxels,)
         ``delta = z_post - z_pre``.
     """
-    if pre.data.shape[0] != post.data.shape[0]:
+    if pre.n_voxels != post.n_voxels:
         raise InputError("expected pre and post prepared with the same brain mask, found "
                          f"{pre.n_voxels} and {post.n_voxels} voxels")
     z_pre = seed_map(pre, xyz_mm, radius_mm)

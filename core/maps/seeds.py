@@ -16,6 +16,7 @@ verified offline (Gärtner et al. 2019; Nakamura et al. 2021).
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -167,8 +168,11 @@ def empty_named_edges(note: str = "") -> pd.DataFrame:
     return frame
 
 
+@functools.lru_cache(maxsize=4)
 def clinical_seed_atlas(radius_mm: float = 6.0):
     """Return the preset seeds as a sphere atlas, so their signals come from the ROI path.
+
+    The same object for the same radius (its weights on a grid are then built once).
 
     Parameters
     ----------

@@ -106,8 +106,9 @@ def _carpet_plan(groups: Sequence[str] | np.ndarray, max_rows: int,
 
 def _carpet_from(rows: np.ndarray, names: list[str], starts: np.ndarray,
                  index: np.ndarray) -> CarpetData:
-    data = np.asarray(rows, dtype=np.float32).copy()
+    # z-scored in float64: the rows' BOLD baseline would cost float32 precision
+    data = np.array(rows, dtype=np.float64)
     data -= data.mean(axis=1, keepdims=True)
     sd = data.std(axis=1, keepdims=True)
     data /= np.where(sd > 0, sd, 1.0)
-    return CarpetData(data, names, starts, index)
+    return CarpetData(data.astype(np.float32), names, starts, index)

@@ -25,12 +25,15 @@ from core.qc.voxel_measures import (
     _robust_moments,
     _robust_subset,
     _tsnr_from,
+    _volume_major_moments,
     _voxel_moments,
     grey_matter_mask,
 )
 from core.results import Comparison
+from core.signal.session_voxels import SessionVoxels
 
-__all__ = ["KeptVolumes", "SessionQC", "comparison_qc", "session_qc", "streamed_session_qc"]
+__all__ = ["KeptVolumes", "SessionQC", "comparison_qc", "held_session_qc", "session_qc",
+           "streamed_session_qc"]
 
 
 @dataclass(eq=False)
@@ -200,12 +203,53 @@ def streamed_session_qc(scan: BoldScan, session: KeptVolumes, mask: np.ndarray,
     subset = _robust_subset(n_vox)
     moments = VoxelMoments(n_vox, scan.n_volumes)
     sampler = VoxelSampler(np.concatenate([index, subset]), scan.n_volumes)
-    masked_voxels(scan.img, mask, (moments, sampler), keep=False)
-    rows = sampler.samples.T  # (n_rows, n_volumes)
+    origin = np.empty(n_vox, dtype=np.float32)
+    masked_voxels(scan.img, mask, (moments, sampler), keep=False, origin=origin)
+    rows = sampler.samples.T  # (n_rows, n_volumes), changes from the first volume
     result = moments.result()
+    result["mean"] = result["mean"] + origin
     result.update(_robust_from(rows[index.size :], result["ar1"][subset]))
     _fill_voxel_qc(qc, scan, mask, result, _carpet_from(rows[: index.size], names, starts, index))
     return qc
+
+
+def held_session_qc(scan: BoldScan, session: KeptVolumes, voxels: SessionVoxels,
+                    atlas: Atlas | None = None, max_carpet_rows: int = 1500) -> SessionQC:
+    """Compute :func:`session_qc` from a session's voxels held in memory.
+
+    The voxel moments do not depend on the analysis settings: they are computed
+    once per session and kept with the voxels (``voxels.memo``); another atlas
+    only picks other carpet rows.
+
+    Parameters
+    ----------
+    scan : BoldScan
+    session : KeptVolumes
+    voxels : SessionVoxels
+        The session's voxels (:func:`core.signal.session_voxels.read_session_voxels`).
+    atlas : Atlas, optional
+    max_carpet_rows : int, default=1500
+
+    Returns
+    -------
+    SessionQC
+    """
+    qc = _scrubbing_and_motion(scan, session)
+    mask = voxels.mask
+    order = [n or "Unassigned" for n in dict.fromkeys(atlas.networks)] if atlas else None
+    index, names, starts = _carpet_plan(voxel_groups(atlas, mask, scan.affine),
+                                        max_carpet_rows, order)
+    moments = voxels.remember("qc moments", lambda: _held_moments(voxels))
+    _fill_voxel_qc(qc, scan, mask, moments,
+                   _carpet_from(voxels.rows(index), names, starts, index))
+    return qc
+
+
+def _held_moments(voxels: SessionVoxels) -> dict[str, np.ndarray]:
+    """Return the voxel moments and robust SD (:func:`core.qc.voxel_measures._voxel_moments`)."""
+    moments = _volume_major_moments(voxels.data)  # changes from the first volume: add it
+    moments["mean"] = moments["mean"] + voxels.origin
+    return moments
 
 
 def _scrubbing_and_motion(scan: BoldScan | None, session: KeptVolumes) -> SessionQC:

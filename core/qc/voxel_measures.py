@@ -43,6 +43,34 @@ def _voxel_moments(voxels: np.ndarray, max_robust: int = _ROBUST_VOXELS) -> dict
     return out
 
 
+def _volume_major_moments(data: np.ndarray, chunk: int = 4096,
+                          max_robust: int = _ROBUST_VOXELS) -> dict[str, np.ndarray]:
+    """:func:`_voxel_moments` of voxels held volume-major, shape (n_volumes, n_voxels).
+
+    Chunks of voxel columns are read (each volume's part contiguous), not
+    voxel rows, which on volume-major data would read across every volume.
+    """
+    t, n_vox = data.shape
+    out = {k: np.zeros(n_vox) for k in ("mean", "sd", "ar1")}
+    diff_sq = np.zeros(max(t - 1, 0))
+    for start in range(0, n_vox, chunk):
+        block = data[:, start : start + chunk].astype(np.float64)
+        sl = slice(start, start + block.shape[1])
+        mean = block.mean(axis=0)
+        steps = np.diff(block, axis=0)
+        diff_sq += np.einsum("tv,tv->t", steps, steps)
+        block -= mean
+        denom = np.einsum("tv,tv->v", block, block)
+        lag = np.einsum("tv,tv->v", block[1:], block[:-1])
+        out["mean"][sl] = mean
+        out["sd"][sl] = np.sqrt(denom / max(t, 1))
+        out["ar1"][sl] = np.where(denom > 0, lag / np.where(denom > 0, denom, 1.0), 0.0)
+    out["diff_sq"] = diff_sq
+    subset = _robust_subset(n_vox, max_robust)
+    out.update(_robust_from(np.ascontiguousarray(data[:, subset].T), out["ar1"][subset]))
+    return out
+
+
 def _robust_subset(n_vox: int, max_robust: int = _ROBUST_VOXELS) -> np.ndarray:
     return np.unique(np.linspace(0, n_vox - 1, min(n_vox, max_robust)).astype(int))
 

@@ -16,6 +16,7 @@ from core.errors import InputError
 from core.io.files import atomic_write_text
 from core.io.inputs import PatientInputs
 from core.maps.seeds import empty_named_edges
+from core.report.tsv import frame_tsv, matrix_tsv
 from core.results import Comparison
 from core.review import compute_statistics
 from core.review_state import ReviewState, ReviewStatistics
@@ -82,13 +83,11 @@ def check_output_dir(out_dir: str | Path, inputs: PatientInputs) -> Path:
 
 
 def _matrix_tsv(matrix: np.ndarray, names: list[str]) -> str:
-    frame = pd.DataFrame(matrix, index=names, columns=names)
-    frame.index.name = "roi"
-    return frame.to_csv(sep="\t", float_format="%.6f", lineterminator="\n")
+    return matrix_tsv(matrix, names, "roi", "%.6f")
 
 
 def _tsv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    return frame_tsv(frame, "%.6g")
 
 
 def _partial_z(partial: np.ndarray | None) -> np.ndarray:
@@ -197,8 +196,7 @@ def write_review_outputs(state: ReviewState, out_dir: str | Path) -> list[Path]:
                                                 errors="ignore")),
         "qc.tsv": _tsv(qc),
         "named_edges.tsv": _tsv(edges),
-        "rois.tsv": rois.to_csv(sep="\t", index=False, float_format="%.6f",
-                                lineterminator="\n"),
+        "rois.tsv": frame_tsv(rois, "%.6f"),
     }
     summary = summary_dict(state)
     summary["outputs"] = [*contents, "summary.json"]

@@ -9,7 +9,10 @@ the same mask (tested).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,7 +86,8 @@ def brain_mask_for(img: nib.spatialimages.SpatialImage) -> np.ndarray:
 
 
 def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
-                  reducers: Sequence = (), keep: bool = True) -> np.ndarray:
+                  reducers: Sequence = (), keep: bool = True,
+                  origin: np.ndarray | None = None) -> np.ndarray:
     """Return the brain voxels of a 4D image as a float32 (n_voxels, n_volumes) array.
 
     ``.nii.gz`` files are decompressed volume by volume (``isal``), keeping
@@ -103,6 +107,14 @@ def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
     keep : bool, default=True
         False: only feed the reducers and return None, holding one block of
         volumes at a time instead of the session's voxels.
+    origin : ndarray of float32, shape (n_voxels,), optional
+        Receives the first volume's voxels, which are then subtracted from every
+        volume before the reducers see it and before it is kept: the values are
+        changes from the first volume, exact in float32 for BOLD values (within a
+        factor 2 of it), and small, so float32 products over them lose no
+        precision to the signal's baseline.  Whatever is computed from the
+        voxels, while reading or later from the kept ones, is computed from the
+        same numbers.
 
     Returns
     -------
@@ -117,11 +129,12 @@ def masked_voxels(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
     index = np.flatnonzero(mask.ravel(order="F"))
     source = getattr(img.dataobj, "file_like", None)
     if isinstance(source, str) and source.endswith(".gz"):
-        return _stream_gz(img, source, index, reducers, keep)  # type: ignore[return-value]
+        return _stream_gz(img, source, index, reducers, keep,  # type: ignore[return-value]
+                          origin)
     data = np.asanyarray(img.dataobj)
     flat = data.reshape(-1, data.shape[3], order="F")  # each column is one volume
     return _gather(index, (flat[:, t] for t in range(flat.shape[1])),  # type: ignore[return-value]
-                   flat.shape[1], reducers, keep=keep)
+                   flat.shape[1], reducers, keep=keep, origin=origin)
 
 
 #: Volumes handed to the reducers at a time.
@@ -150,12 +163,15 @@ def roi_signals(img: nib.spatialimages.SpatialImage, mask: np.ndarray,
     from core.signal.voxel_reducers import RoiAverager
 
     averager = RoiAverager(list(weights), int(img.shape[3]))
-    masked_voxels(img, mask, (averager,), keep=False)
+    origin = np.empty(int(mask.sum()), dtype=np.float32)
+    masked_voxels(img, mask, (averager,), keep=False, origin=origin)
+    averager.add_origin(origin)
     return averager.signals
 
 
 def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),
-            scale: tuple[float, float] | None = None, keep: bool = True) -> np.ndarray | None:
+            scale: tuple[float, float] | None = None, keep: bool = True,
+            origin: np.ndarray | None = None) -> np.ndarray | None:
     """Collect ``volume[index]`` of each volume as the columns of a (n_voxels, n_volumes) array.
 
     Each volume's voxels are written contiguously (the array is Fortran-ordered,
@@ -163,7 +179,8 @@ def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),
     instead touches a separate cache line for every voxel, which made the
     gather 8x slower on a 2 mm brain.  Blocks of volumes go to the reducers as
     soon as they are complete.  Without ``keep`` only one block is held (and
-    reused), and None is returned.
+    reused), and None is returned.  With ``origin``, the first volume is copied
+    there and subtracted from each block before the reducers see it.
     """
     out = np.empty((n_volumes if keep else READ_BLOCK, index.size), dtype=np.float32)
     start = 0
@@ -176,8 +193,12 @@ def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),
         if scale is not None:
             row *= np.float32(scale[0])
             row += np.float32(scale[1])
+        if t == 0 and origin is not None:
+            origin[:] = row
         if t + 1 - start == READ_BLOCK or t + 1 == n_volumes:
             block = out[start : t + 1] if keep else out[: t + 1 - start]
+            if origin is not None:
+                block -= origin  # exact for values within a factor 2 of it (Sterbenz)
             for reducer in reducers:
                 reducer.add(start, block)
             start = t + 1
@@ -185,7 +206,8 @@ def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),
 
 
 def _stream_gz(img: nib.spatialimages.SpatialImage, source: str, index: np.ndarray,
-               reducers: Sequence, keep: bool = True) -> np.ndarray | None:
+               reducers: Sequence, keep: bool = True,
+               origin: np.ndarray | None = None) -> np.ndarray | None:
     import zlib
 
     from isal import igzip
@@ -215,7 +237,7 @@ def _stream_gz(img: nib.spatialimages.SpatialImage, source: str, index: np.ndarr
     scaled = slope is not None and (slope != 1 or (inter or 0) != 0)
     try:
         return _gather(index, volumes(), n_volumes, reducers,
-                       (float(slope), float(inter or 0)) if scaled else None, keep)
+                       (float(slope), float(inter or 0)) if scaled else None, keep, origin)
     except (OSError, EOFError, zlib.error) as exc:
         if isinstance(exc, InputFileError):
             raise
@@ -244,7 +266,35 @@ def roi_weights(atlas: Atlas, mask: np.ndarray, affine: np.ndarray) -> RoiWeight
     ------
     InputError
         When no ROI of the atlas overlaps the brain mask.
+
+    Notes
+    -----
+    The result is remembered per atlas object and grid, and shared: do not modify it.
     """
+    key = hashlib.sha1(np.packbits(np.asarray(mask, dtype=bool)).tobytes()
+                       + repr(mask.shape).encode()
+                       + np.round(np.asarray(affine, dtype=float), 6).tobytes()).digest()
+    with _WEIGHTS_LOCK:
+        known = _WEIGHTS.get(atlas, {}).get(key)
+    if known is not None:
+        return known
+    weights = _roi_weights(atlas, mask, affine)
+    with _WEIGHTS_LOCK:
+        grids = _WEIGHTS.setdefault(atlas, {})
+        if len(grids) >= 4:
+            grids.clear()
+        grids[key] = weights
+    return weights
+
+
+#: Weights already built, by atlas (while it exists) and grid: another computation with
+#: the same atlas (a recomputation, the QC's carpet) does not resample it again.
+_WEIGHTS: weakref.WeakKeyDictionary[Atlas, dict[bytes, RoiWeights]] = (
+    weakref.WeakKeyDictionary())
+_WEIGHTS_LOCK = threading.Lock()
+
+
+def _roi_weights(atlas: Atlas, mask: np.ndarray, affine: np.ndarray) -> RoiWeights:
     index = np.flatnonzero(mask.ravel(order="F"))
     if atlas.kind == "labels":
         rows, cols = _label_members(atlas, mask, affine, index)

@@ -35,9 +35,18 @@ def standardise(timeseries: np.ndarray) -> np.ndarray:
     return x / np.where(sd > 0, sd, 1.0)
 
 
-def sample_acf(x: np.ndarray) -> np.ndarray:
-    """Biased autocorrelation of each column of a standardised array, lags 0..T-1."""
+def sample_acf(x: np.ndarray, max_lag: int | None = None) -> np.ndarray:
+    """Biased autocorrelation of each column of a standardised array, lags 0..T-1.
+
+    With ``max_lag``, only lags 0..max_lag, summed directly (a few lags of many
+    columns cost less than their FFT); the values are the same.
+    """
     t = x.shape[0]
+    if max_lag is not None and max_lag < t - 1:
+        acov = np.empty((max_lag + 1, x.shape[1]))
+        for k in range(max_lag + 1):
+            acov[k] = np.einsum("te,te->e", x[: t - k], x[k:])
+        return acov / np.where(acov[0] > 0, acov[0], 1.0)
     n_fft = 1 << int(np.ceil(np.log2(2 * t - 1)))
     spectrum = np.fft.rfft(x, n=n_fft, axis=0)
     acov = np.fft.irfft(spectrum * np.conj(spectrum), n=n_fft, axis=0)[:t]
@@ -106,7 +115,9 @@ def long_run_variance(psi: np.ndarray, taper: str = "adaptive") -> np.ndarray:
     t = psi.shape[0]
     gamma0 = (psi**2).mean(axis=0)
     scale = np.where(gamma0 > 0, gamma0, 1.0)
-    acf = sample_acf(psi / np.sqrt(scale))
+    # the Tukey taper weighs lags below sqrt(T) only: the others need not be computed
+    max_lag = int(np.ceil(np.sqrt(t))) if taper == "tukey" else None
+    acf = sample_acf(psi / np.sqrt(scale), max_lag)
     lag_w = lag_weights(acf, t, taper)
     acf = mean_bias_corrected(acf, lag_w, t)
     lags = np.arange(acf.shape[0])[:, None]

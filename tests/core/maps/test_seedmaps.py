@@ -96,6 +96,20 @@ def test_seed_map_with_scrubbing_equals_nilearn(demo):
     assert np.abs(to_volume(ours, mask)[in_sub] - ref).max() < TOL
 
 
+def test_seed_map_with_global_signal_regression_equals_nilearn(demo):
+    """GSR with strategy none: the brain's mean signal is the confound, as nilearn is given it."""
+    inputs, mask = demo
+    scan = inputs.post_scan
+    prepared = prepare_session_voxels(scan, mask, DenoiseSettings(strategy="none", gsr=True))
+    data = np.asarray(scan.img.dataobj, dtype=np.float64)[mask]  # (n_voxels, n_volumes)
+    global_signal = data.mean(axis=0)[:, None]
+    ours = seed_map(prepared, SEED, 6.0)
+    ref, in_sub = _reference_z(scan, mask, SEED, 6.0, confounds=global_signal,
+                               standardize=False, detrend=True, low_pass=0.1, high_pass=0.01,
+                               t_r=scan.tr)
+    assert np.abs(to_volume(ours, mask)[in_sub] - ref).max() < TOL
+
+
 def test_seed_maps_delta_and_volume(demo):
     inputs, mask = demo
     settings = DenoiseSettings(strategy="none", band_pass=None)
@@ -104,9 +118,19 @@ def test_seed_maps_delta_and_volume(demo):
     z_pre, z_post, delta = seed_maps(pre, post, SEED)
     assert z_pre.dtype == np.float32 and z_pre.shape == (int(mask.sum()),)
     assert np.array_equal(delta, z_post - z_pre)
-    # denoised in place over the read voxels: one copy of the session, volume-major
-    assert pre.data.flags.f_contiguous and pre.data.dtype == np.float32
-    assert np.allclose(np.linalg.norm(pre.data, axis=1), 1.0, atol=1e-5)
+    # nothing is denoised into a copy: the voxels are held once, volume-major, as read
+    held = pre.voxels.data
+    assert held.flags.c_contiguous and held.dtype == np.float32
+    assert held.shape == (inputs.pre_scan.n_volumes, int(mask.sum()))
+    # unit series in the denoising's basis: their dot products are the correlations
+    unit = pre.unit(slice(0, 500))
+    assert pre.rank <= pre.n_kept and unit.shape == (500, pre.rank)
+    from scipy.signal import detrend
+
+    raw = held[:, :500].astype(np.float64) + pre.voxels.origin[:500]
+    assert pre.rank == pre.n_kept - 2, "linear detrending leaves T - 2 dimensions"
+    expected = np.corrcoef(detrend(raw, axis=0).T[pre.valid[:500]])
+    assert np.abs(unit[pre.valid[:500]] @ unit[pre.valid[:500]].T - expected).max() < 1e-5
     volume = to_volume(delta, mask)
     assert volume.shape == mask.shape
     assert np.isnan(volume[~mask]).all()
@@ -141,7 +165,7 @@ def test_constant_voxels_are_zero_and_flagged():
     data[5] = 3.0
     prepared = prepare_from_array(data, mask, np.diag([2.0, 2.0, 2.0, 1.0]))
     assert not prepared.valid[5] and prepared.valid.sum() == 31
-    assert np.all(prepared.data[5] == 0)
+    assert np.all(prepared.unit(np.arange(32))[5] == 0)
     z = seed_map(prepared, (0.0, 0.0, 0.0), 2.0)
     assert z[5] == 0
 

@@ -104,3 +104,18 @@ def test_pipeline_null_is_calibrated_where_xdf_on_cleaned_series_is_not():
     assert 0.03 <= np.mean(fpr["model"]) <= 0.07
     assert np.mean(fpr["xdf"]) > 0.08
     assert np.mean(np.concatenate(network) < 0.05) <= 0.08
+
+
+def test_the_tukey_long_run_variance_needs_only_its_lags(monkeypatch):
+    """Lags past sqrt(T) have no Tukey weight: summed directly, the few kept equal the FFT's."""
+    from core.stats import autocorrelation
+    from core.stats.autocorrelation import long_run_variance, sample_acf
+
+    x = ar1_series(np.random.default_rng(3), 240, np.full(50, 0.6))
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    np.testing.assert_allclose(sample_acf(x, 16), sample_acf(x)[:17], rtol=1e-12, atol=1e-14)
+    psi = x * x[::-1]
+    fast = long_run_variance(psi, "tukey")
+    monkeypatch.setattr(autocorrelation, "sample_acf", lambda values, max_lag=None: sample_acf(
+        values))  # every lag, from the FFT
+    np.testing.assert_allclose(fast, long_run_variance(psi, "tukey"), rtol=1e-12)

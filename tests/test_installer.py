@@ -77,4 +77,4 @@ def test_build_and_run_built_self_test(tmp_path):
     report = json.loads((dist / "prepost-review-build.json").read_text())
     assert report["self_test_exit"] == 0
     assert report["startup_seconds"]
-    assert report["folder_mib"] < 300
+    assert report["folder_mib"] < report["size_budget_mib"] == 310.0

@@ -206,7 +206,7 @@ class PreparedSession:
         Returns
         -------
         ndarray of int
-            Sorted row indices into :attr:`data` (the nearest voxel always
+            Sorted brain-voxel indices (the nearest voxel always
             included when it lies in the mask); may be empty.
 
         Raises

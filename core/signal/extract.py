@@ -182,7 +182,8 @@ def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),
     reused), and None is returned.  With ``origin``, the first volume is copied
     there and subtracted from each block before the reducers see it.
     """
-    out = np.empty((n_volumes if keep else READ_BLOCK, index.size), dtype=np.float32)
+    out = _populated((n_volumes, index.size)) if keep else np.empty(
+        (READ_BLOCK, index.size), dtype=np.float32)
     start = 0
     for t, volume in enumerate(volumes):
         row = out[t if keep else t - start]
@@ -203,6 +204,24 @@ def _gather(index: np.ndarray, volumes, n_volumes: int, reducers: Sequence = (),
                 reducer.add(start, block)
             start = t + 1
     return out.T if keep else None
+
+
+def _populated(shape: tuple[int, int]) -> np.ndarray:
+    """Return an empty float32 array whose memory the kernel has already mapped.
+
+    Filling fresh memory takes a page fault per page, inside the gather, which
+    holds the GIL: the other session's thread then waits.  ``MAP_POPULATE`` maps
+    every page in one system call that releases the GIL (Linux; elsewhere a plain
+    ``np.empty``).
+    """
+    import mmap
+
+    size = int(np.prod(shape)) * 4
+    flags = getattr(mmap, "MAP_POPULATE", None)
+    if flags is None or size == 0:
+        return np.empty(shape, dtype=np.float32)
+    memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | flags)
+    return np.frombuffer(memory, dtype=np.float32).reshape(shape)
 
 
 def _stream_gz(img: nib.spatialimages.SpatialImage, source: str, index: np.ndarray,

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "new_file_mode",
-           "sha256_file"]
+from core.errors import InputError
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_new_folder",
+           "new_file_mode", "sha256_file"]
 
 
 def _umask() -> int:
@@ -149,3 +151,28 @@ def sha256_file(path: str | Path) -> str:
             _DIGESTS.clear()
         _DIGESTS[key] = hexdigest
     return hexdigest
+
+
+def check_new_folder(folder: Path, what: str, error: type[InputError] = InputError) -> None:
+    """Refuse a folder to be created that already holds files, is a file, or has no parent.
+
+    Parameters
+    ----------
+    folder : Path
+        Absolute path of the folder a command is about to create.
+    what : str
+        How the message names it (``"output folder"``, ``"derivatives folder"``).
+    error : InputError subclass, default=InputError
+        The exception raised.
+
+    Raises
+    ------
+    InputError
+        Saying what was expected, what was found and which folder.
+    """
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise error(f"expected a new or empty {what}, found an existing "
+                    f"{'folder with files' if folder.is_dir() else 'file'}; choose another "
+                    f"{what}", folder)
+    if not folder.parent.is_dir():
+        raise error(f"the folder that should hold the {what} does not exist", folder.parent)

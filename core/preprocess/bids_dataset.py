@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import PreprocessingError
+from core.io.files import check_new_folder
 
 __all__ = ["BidsSubject", "check_derivatives_folder", "read_bids_subject"]
 
@@ -122,10 +123,4 @@ def check_derivatives_folder(bids_dir: Path, out_dir: Path) -> None:
         raise PreprocessingError(f"the derivatives folder may not be inside the BIDS dataset "
                                  f"or hold it (inputs are never written to): {out_dir}; choose "
                                  "a folder beside the dataset")
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise PreprocessingError("expected a new or empty derivatives folder, found "
-                                 f"{'a folder with files' if out_dir.is_dir() else 'a file'}; "
-                                 "choose another folder", out_dir)
-    if not out_dir.parent.is_dir():
-        raise PreprocessingError("the folder that should hold the derivatives does not exist",
-                                 out_dir.parent)
+    check_new_folder(out_dir, "derivatives folder", PreprocessingError)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DicomImportError
+from core.io.files import check_new_folder
 from core.preprocess.bids_writer import SessionImages, write_bids_dataset
 from core.preprocess.dicom_scan import DicomFolder, check_same_patient, scan_dicom_folder
 from core.preprocess.series_convert import (
@@ -104,13 +105,7 @@ def _check_folders(pre: Path, post: Path, out: Path) -> None:
         if _is_within(out, folder) or _is_within(folder, out):
             raise DicomImportError(f"the output folder {out} may not be inside an input folder "
                                    "or hold one; choose another output folder", folder)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DicomImportError("expected a new or empty output folder, found an existing "
-                               f"{'folder with files' if out.is_dir() else 'file'}; choose "
-                               "another output folder", out)
-    if not out.parent.is_dir():
-        raise DicomImportError("the folder that should hold the output does not exist",
-                               out.parent)
+    check_new_folder(out, "output folder", DicomImportError)
 
 
 def _check_two_visits(pre: DicomFolder, post: DicomFolder, pre_bold: Choice,
